@@ -1,0 +1,426 @@
+"""The in-memory backend: the reference implementation of the event-log contract.
+
+Everything lives in dicts and lists of one process; every method runs without
+awaiting, so each call is atomic with respect to the event loop. It ships for
+tests of flows and as the executable description of the contract; it keeps
+nothing across restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from distsync.model.envelope import Envelope, utcnow
+from distsync.runtime.ports import (
+    Ack,
+    AppendResult,
+    AttemptRecord,
+    AuditEntry,
+    DeadLetter,
+    DeadLetterRecord,
+    Delivery,
+    DocumentWrite,
+    EventFilter,
+    LogStats,
+    Outcome,
+    Park,
+    ParkedRecord,
+    RecordStatus,
+    Release,
+    ReplaySelection,
+    Retry,
+    SettleResult,
+    StoredDocument,
+    StoredEvent,
+    SubscriptionSpec,
+    SubscriptionStats,
+)
+from distsync.runtime.records import (
+    check_resolution,
+    reason_of,
+    selection_summary,
+    summarise_stats,
+)
+from distsync.runtime.selection import event_matches, lease_token
+
+R = TypeVar("R", DeadLetterRecord, ParkedRecord)
+
+NEVER = datetime.min.replace(tzinfo=utcnow().tzinfo)
+
+
+@dataclass
+class _Row:
+    id: int
+    subscription: str
+    seq: int
+    partition_key: str
+    attempts: int = 0
+    available_at: datetime = NEVER
+    lease_token: str | None = None
+    lease_expires: datetime = NEVER
+
+
+@dataclass
+class _SubState:
+    spec: SubscriptionSpec
+    acked: int = 0
+    skipped: int = 0
+
+
+class InMemoryMessageLog:
+    """Event log, document store and ops records in process memory."""
+
+    def __init__(self, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._clock = clock
+        self._events: list[StoredEvent] = []
+        self._by_id: dict[str, StoredEvent] = {}
+        self._by_key: dict[str, str] = {}
+        self._duplicates: list[tuple[str, str, datetime]] = []
+        self._subs: dict[str, _SubState] = {}
+        self._rows: dict[int, _Row] = {}
+        self._next_row = 1
+        self._watermarks: dict[tuple[str, str], int] = {}
+        self._documents: dict[tuple[str, str], StoredDocument] = {}
+        self._dead: dict[int, DeadLetterRecord] = {}
+        self._parked: dict[int, ParkedRecord] = {}
+        self._attempts: dict[str, list[AttemptRecord]] = {}
+        self._audit: list[AuditEntry] = []
+
+    # -- write side -------------------------------------------------------
+
+    async def register(self, spec: SubscriptionSpec) -> None:
+        state = self._subs.get(spec.name)
+        if state is None:
+            self._subs[spec.name] = _SubState(spec)
+        else:
+            state.spec = spec
+
+    async def append(self, envelopes: Sequence[Envelope]) -> AppendResult:
+        return self._append(envelopes)
+
+    async def claim(
+        self, subscription: str, *, consumer: str, limit: int, lease_seconds: float
+    ) -> list[Delivery]:
+        state = self._subs[subscription]
+        now = self._clock()
+        token = lease_token(consumer)
+        claimed: list[Delivery] = []
+        for row in list(self._rows.values()):
+            if len(claimed) >= limit:
+                break
+            if row.subscription != subscription or not self._claimable(row, state, now):
+                continue
+            envelope = self._events[row.seq - 1].envelope
+            if self._is_stale(subscription, envelope):
+                del self._rows[row.id]
+                state.skipped += 1
+                continue
+            row.attempts += 1
+            row.lease_token = token
+            row.lease_expires = now + _seconds(lease_seconds)
+            claimed.append(Delivery(row.id, subscription, envelope, row.attempts, token, row.seq))
+        return claimed
+
+    async def extend(self, deliveries: Sequence[Delivery], *, lease_seconds: float) -> None:
+        until = self._clock() + _seconds(lease_seconds)
+        for delivery in deliveries:
+            row = self._rows.get(delivery.delivery_id)
+            if row is not None and row.lease_token == delivery.lease_token:
+                row.lease_expires = until
+
+    async def settle(self, outcomes: Sequence[Outcome]) -> SettleResult:
+        lost: list[int] = []
+        for outcome in outcomes:
+            row = self._rows.get(outcome.delivery.delivery_id)
+            if row is None or row.lease_token != outcome.delivery.lease_token:
+                lost.append(outcome.delivery.delivery_id)
+                continue
+            self._apply(outcome, row)
+        return SettleResult(len(outcomes) - len(lost), tuple(lost))
+
+    async def requeue(self, selection: ReplaySelection, *, actor: str, reason: str) -> int:
+        targets = self._replay_targets(selection)
+        for subscription, seq in targets:
+            self._new_row(subscription, seq)
+        self._record_audit(actor, f"replay {selection.source}", reason, selection, len(targets))
+        return len(targets)
+
+    async def resolve(
+        self, exception_id: int, *, action: str, actor: str, note: str
+    ) -> ParkedRecord:
+        record = self._parked.get(exception_id)
+        status = check_resolution(record, exception_id, action)
+        assert record is not None
+        if action == "replay":
+            self._new_row(record.subscription, record.event.seq)
+        resolved = replace(record, status=status, resolved_by=actor, resolution=action, note=note)
+        self._parked[exception_id] = resolved
+        selection = ReplaySelection("exceptions", ids=(str(exception_id),))
+        self._record_audit(actor, f"resolve {action}", note, selection, 1)
+        return resolved
+
+    async def close(self) -> None:
+        return None
+
+    # -- read side ----------------------------------------------------------
+
+    async def get_event(self, event_id: str) -> StoredEvent | None:
+        return self._by_id.get(event_id)
+
+    async def list_events(
+        self, selection: EventFilter, *, limit: int = 100, before_seq: int | None = None
+    ) -> list[StoredEvent]:
+        found: list[StoredEvent] = []
+        for stored in reversed(self._events):
+            if before_seq is not None and stored.seq >= before_seq:
+                continue
+            if event_matches(stored.envelope, selection):
+                found.append(stored)
+                if len(found) >= limit:
+                    break
+        return found
+
+    async def dead_letters(
+        self, *, status: RecordStatus | None = RecordStatus.OPEN, limit: int = 100
+    ) -> list[DeadLetterRecord]:
+        records = [r for r in self._dead.values() if status is None or r.status == status]
+        return [self._with_history(r) for r in reversed(records)][:limit]
+
+    async def dead_letter(self, dead_letter_id: int) -> DeadLetterRecord | None:
+        record = self._dead.get(dead_letter_id)
+        return None if record is None else self._with_history(record)
+
+    async def exceptions(
+        self,
+        *,
+        status: RecordStatus | None = RecordStatus.OPEN,
+        reason_code: str | None = None,
+        limit: int = 100,
+    ) -> list[ParkedRecord]:
+        records = [
+            r
+            for r in self._parked.values()
+            if (status is None or r.status == status)
+            and (reason_code is None or r.reason_code == reason_code)
+        ]
+        return list(reversed(records))[:limit]
+
+    async def exception(self, exception_id: int) -> ParkedRecord | None:
+        return self._parked.get(exception_id)
+
+    async def attempts(self, event_id: str) -> list[AttemptRecord]:
+        return list(self._attempts.get(event_id, []))
+
+    async def audit(self, *, limit: int = 100) -> list[AuditEntry]:
+        return list(reversed(self._audit))[:limit]
+
+    async def duplicates(self, *, limit: int = 100) -> list[tuple[str, str, datetime]]:
+        return list(reversed(self._duplicates))[:limit]
+
+    async def stats(self) -> LogStats:
+        now = self._clock()
+        per_sub = [self._sub_stats(state, now) for state in self._subs.values()]
+        open_dead = sum(r.status == RecordStatus.OPEN for r in self._dead.values())
+        open_parked = sum(r.status == RecordStatus.OPEN for r in self._parked.values())
+        return LogStats(
+            len(self._events), len(self._duplicates), open_dead, open_parked, tuple(per_sub)
+        )
+
+    async def get_document(self, kind: str, key: str) -> StoredDocument | None:
+        return self._documents.get((kind, key))
+
+    # -- internals ------------------------------------------------------------
+
+    def _append(self, envelopes: Sequence[Envelope]) -> AppendResult:
+        appended: list[str] = []
+        duplicates: dict[str, str] = {}
+        for envelope in envelopes:
+            existing = self._by_key.get(envelope.idempotency_key)
+            if existing is not None:
+                duplicates[envelope.event_id] = existing
+                self._duplicates.append((envelope.idempotency_key, existing, self._clock()))
+                continue
+            stored = StoredEvent(len(self._events) + 1, envelope)
+            self._events.append(stored)
+            self._by_id[envelope.event_id] = stored
+            self._by_key[envelope.idempotency_key] = envelope.event_id
+            appended.append(envelope.event_id)
+            for state in self._subs.values():
+                if state.spec.matches(envelope.type):
+                    self._new_row(state.spec.name, stored.seq)
+        return AppendResult(tuple(appended), duplicates)
+
+    def _new_row(self, subscription: str, seq: int) -> None:
+        key = self._events[seq - 1].envelope.partition_key
+        self._rows[self._next_row] = _Row(self._next_row, subscription, seq, key)
+        self._next_row += 1
+
+    def _claimable(self, row: _Row, state: _SubState, now: datetime) -> bool:
+        if row.lease_expires > now or row.available_at > now:
+            return False
+        if not state.spec.ordered:
+            return True
+        return self._head_of(row.subscription, row.partition_key) == row.id
+
+    def _head_of(self, subscription: str, partition_key: str) -> int:
+        return min(
+            r.id
+            for r in self._rows.values()
+            if r.subscription == subscription and r.partition_key == partition_key
+        )
+
+    def _is_stale(self, subscription: str, envelope: Envelope) -> bool:
+        mark = self._watermarks.get((subscription, envelope.partition_key))
+        sequence = envelope.source_sequence
+        return mark is not None and sequence is not None and sequence <= mark
+
+    def _apply(self, outcome: Outcome, row: _Row) -> None:
+        envelope = self._events[row.seq - 1].envelope
+        if isinstance(outcome, Release):
+            row.lease_token, row.lease_expires = None, NEVER
+            row.attempts -= 1
+        elif isinstance(outcome, Retry):
+            row.lease_token, row.lease_expires = None, NEVER
+            row.available_at = outcome.at
+            error = outcome.error
+            self._note_attempt(envelope, row, "retry", error.error_class, error.message)
+        else:
+            del self._rows[row.id]
+            self._finish(outcome, row, envelope)
+
+    def _finish(self, outcome: Ack | DeadLetter | Park, row: _Row, envelope: Envelope) -> None:
+        now = self._clock()
+        stored = self._events[row.seq - 1]
+        if isinstance(outcome, Ack):
+            self._subs[row.subscription].acked += 1
+            self._advance_watermark(row.subscription, envelope)
+            self._append(outcome.effects.emitted)
+            for write in outcome.effects.writes:
+                self._write(write, envelope.event_id, now)
+        elif isinstance(outcome, DeadLetter):
+            error = outcome.error
+            self._note_attempt(envelope, row, "dead_letter", error.error_class, error.message)
+            new_id = len(self._dead) + 1
+            self._dead[new_id] = DeadLetterRecord(
+                new_id, row.subscription, stored, error, row.attempts, now, RecordStatus.OPEN
+            )
+        else:
+            self._note_attempt(envelope, row, "parked", outcome.reason_code, outcome.message)
+            new_id = len(self._parked) + 1
+            self._parked[new_id] = ParkedRecord(
+                new_id,
+                row.subscription,
+                stored,
+                outcome.reason_code,
+                outcome.document_ref,
+                outcome.message,
+                outcome.resolutions,
+                dict(outcome.facts),
+                now,
+                RecordStatus.OPEN,
+            )
+
+    def _advance_watermark(self, subscription: str, envelope: Envelope) -> None:
+        if envelope.source_sequence is None:
+            return
+        key = (subscription, envelope.partition_key)
+        self._watermarks[key] = max(self._watermarks.get(key, -1), envelope.source_sequence)
+
+    def _write(self, write: DocumentWrite, event_id: str, now: datetime) -> None:
+        current = self._documents.get((write.kind, write.key))
+        version = 1 if current is None else current.version + 1
+        self._documents[(write.kind, write.key)] = StoredDocument(
+            write.kind, write.key, version, dict(write.body), now, event_id
+        )
+
+    def _note_attempt(
+        self, envelope: Envelope, row: _Row, outcome: str, error_class: str, message: str
+    ) -> None:
+        record = AttemptRecord(row.attempts, self._clock(), outcome, error_class, message)
+        self._attempts.setdefault(envelope.event_id, []).append(record)
+
+    def _with_history(self, record: DeadLetterRecord) -> DeadLetterRecord:
+        history = tuple(self._attempts.get(record.event.envelope.event_id, []))
+        return replace(record, history=history)
+
+    def _replay_targets(self, selection: ReplaySelection) -> list[tuple[str, int]]:
+        if selection.source == "events":
+            return self._event_targets(selection)
+        if selection.source == "dead_letters":
+            return self._record_targets(self._dead, selection, RecordStatus.REPLAYED)
+        if selection.source == "exceptions":
+            return self._record_targets(self._parked, selection, RecordStatus.REPLAYED)
+        raise ValueError(f"unknown replay source {selection.source!r}")
+
+    def _event_targets(self, selection: ReplaySelection) -> list[tuple[str, int]]:
+        chosen = EventFilter(**{**selection.filter.__dict__, "event_ids": selection.ids})
+        if not selection.ids:
+            chosen = selection.filter
+        targets: list[tuple[str, int]] = []
+        for stored in self._events:
+            if not event_matches(stored.envelope, chosen):
+                continue
+            for state in self._subs.values():
+                wanted = not selection.subscriptions or state.spec.name in selection.subscriptions
+                if wanted and state.spec.matches(stored.envelope.type):
+                    targets.append((state.spec.name, stored.seq))
+        return targets
+
+    def _record_targets(
+        self, records: dict[int, R], selection: ReplaySelection, new_status: RecordStatus
+    ) -> list[tuple[str, int]]:
+        targets: list[tuple[str, int]] = []
+        for record_id, record in list(records.items()):
+            if not _record_selected(record_id, record, selection):
+                continue
+            targets.append((record.subscription, record.event.seq))
+            records[record_id] = replace(record, status=new_status)
+        return targets
+
+    def _record_audit(
+        self, actor: str, action: str, reason: str, selection: ReplaySelection, count: int
+    ) -> None:
+        entry = AuditEntry(
+            len(self._audit) + 1,
+            self._clock(),
+            actor,
+            action,
+            reason,
+            selection_summary(selection),
+            count,
+        )
+        self._audit.append(entry)
+
+    def _sub_stats(self, state: _SubState, now: datetime) -> SubscriptionStats:
+        rows = [r for r in self._rows.values() if r.subscription == state.spec.name]
+        received = [self._events[r.seq - 1].envelope.received_at for r in rows]
+        return summarise_stats(
+            state.spec,
+            pending=sum(r.lease_expires <= now and r.available_at <= now for r in rows),
+            in_flight=sum(r.lease_expires > now for r in rows),
+            waiting=sum(r.available_at > now and r.lease_expires <= now for r in rows),
+            oldest=min(received, default=None),
+            acked=state.acked,
+            skipped=state.skipped,
+        )
+
+
+def _record_selected(
+    record_id: int, record: DeadLetterRecord | ParkedRecord, selection: ReplaySelection
+) -> bool:
+    if record.status != RecordStatus.OPEN:
+        return False
+    if selection.ids:
+        return str(record_id) in selection.ids
+    if selection.reason_code is not None and reason_of(record) != selection.reason_code:
+        return False
+    if selection.subscriptions and record.subscription not in selection.subscriptions:
+        return False
+    return event_matches(record.event.envelope, selection.filter)
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)

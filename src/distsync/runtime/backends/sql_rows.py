@@ -1,0 +1,157 @@
+"""Conversions between runtime values and rows of the SQL backends.
+
+Envelopes are rebuilt with ``model_construct``: every stored envelope was
+validated when it was appended, and validating again on every claim would
+cost more than the rest of the claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from distsync.model.envelope import Envelope
+from distsync.runtime.ports import (
+    AttemptRecord,
+    AuditEntry,
+    DeadLetterRecord,
+    ErrorInfo,
+    ParkedRecord,
+    RecordStatus,
+    StoredEvent,
+)
+
+ENVELOPE_COLUMNS = (
+    "seq",
+    "event_id",
+    "type",
+    "schema_version",
+    "source_system",
+    "partner",
+    "tenant",
+    "correlation_id",
+    "causation_id",
+    "idempotency_key",
+    "partition_key",
+    "source_sequence",
+    "source_timestamp",
+    "occurred_at",
+    "received_at",
+    "payload",
+)
+
+
+def iso(value: datetime) -> str:
+    """Fixed-width UTC text: sorts and compares correctly as a string."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else iso(value)
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def envelope_row(seq: int, envelope: Envelope) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "event_id": envelope.event_id,
+        "type": envelope.type,
+        "schema_version": envelope.schema_version,
+        "source_system": envelope.source_system,
+        "partner": envelope.partner,
+        "tenant": envelope.tenant,
+        "correlation_id": envelope.correlation_id,
+        "causation_id": envelope.causation_id,
+        "idempotency_key": envelope.idempotency_key,
+        "partition_key": envelope.partition_key,
+        "source_sequence": envelope.source_sequence,
+        "source_timestamp": iso_or_none(envelope.source_timestamp),
+        "occurred_at": iso(envelope.occurred_at),
+        "received_at": iso(envelope.received_at),
+        "payload": dumps(envelope.payload),
+    }
+
+
+def stored_event(row: Mapping[Any, Any]) -> StoredEvent:
+    source_ts = row["source_timestamp"]
+    envelope = Envelope.model_construct(
+        event_id=row["event_id"],
+        type=row["type"],
+        schema_version=row["schema_version"],
+        source_system=row["source_system"],
+        partner=row["partner"],
+        tenant=row["tenant"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        idempotency_key=row["idempotency_key"],
+        partition_key=row["partition_key"],
+        source_sequence=row["source_sequence"],
+        source_timestamp=None if source_ts is None else parse_time(source_ts),
+        occurred_at=parse_time(row["occurred_at"]),
+        received_at=parse_time(row["received_at"]),
+        payload=orjson.loads(row["payload"]),
+    )
+    return StoredEvent(row["seq"], envelope)
+
+
+def attempt_record(row: Mapping[Any, Any]) -> AttemptRecord:
+    return AttemptRecord(
+        row["attempt"], parse_time(row["at"]), row["outcome"], row["error_class"], row["message"]
+    )
+
+
+def dead_letter_record(
+    row: Mapping[Any, Any], history: Sequence[AttemptRecord] = ()
+) -> DeadLetterRecord:
+    error = ErrorInfo(row["error_class"], row["message"], row["traceback"], bool(row["retryable"]))
+    return DeadLetterRecord(
+        id=row["id"],
+        subscription=row["subscription"],
+        event=stored_event(row),
+        error=error,
+        attempts=row["attempts"],
+        dead_at=parse_time(row["dead_at"]),
+        status=RecordStatus(row["status"]),
+        history=tuple(history),
+    )
+
+
+def parked_record(row: Mapping[Any, Any]) -> ParkedRecord:
+    resolutions = tuple((name, label) for name, label in orjson.loads(row["resolutions"]))
+    return ParkedRecord(
+        id=row["id"],
+        subscription=row["subscription"],
+        event=stored_event(row),
+        reason_code=row["reason_code"],
+        document_ref=row["document_ref"],
+        message=row["message"],
+        resolutions=resolutions,
+        facts=orjson.loads(row["facts"]),
+        parked_at=parse_time(row["parked_at"]),
+        status=RecordStatus(row["status"]),
+        resolved_by=row["resolved_by"],
+        resolution=row["resolution"],
+        note=row["note"],
+    )
+
+
+def audit_entry(row: Mapping[Any, Any]) -> AuditEntry:
+    return AuditEntry(
+        row["id"],
+        parse_time(row["at"]),
+        row["actor"],
+        row["action"],
+        row["reason"],
+        row["selection"],
+        row["count"],
+    )

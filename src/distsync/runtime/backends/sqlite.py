@@ -1,0 +1,178 @@
+"""The embedded profile's backend: event log, documents and ops records in one SQLite file.
+
+All database work of a process runs on one dedicated thread per engine (one
+for writes, one for reads), one hop per batch: the event loop never blocks on
+SQLite, and there is never more than one writer per process. Several processes
+may share the file (WAL mode, ``BEGIN IMMEDIATE``, a busy timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Insert, Table
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from distsync.model.envelope import Envelope, utcnow
+from distsync.runtime.backends import sql_ops, sql_write
+from distsync.runtime.ports import (
+    AppendResult,
+    AttemptRecord,
+    AuditEntry,
+    DeadLetterRecord,
+    Delivery,
+    EventFilter,
+    LogStats,
+    Outcome,
+    ParkedRecord,
+    RecordStatus,
+    ReplaySelection,
+    SettleResult,
+    StoredDocument,
+    StoredEvent,
+    SubscriptionSpec,
+)
+from distsync.runtime.selection import lease_token
+from distsync.store import migrate
+from distsync.store.engine import SqliteEngines, open_sqlite
+
+T = TypeVar("T")
+
+
+def _insert(table: Table) -> Insert:
+    return sqlite_insert(table)
+
+
+class SqliteMessageLog:
+    """Event log, document store and ops records in a SQLite file (WAL)."""
+
+    def __init__(self, engines: SqliteEngines, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._engines = engines
+        self._clock = clock
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="distsync-sqlite-w")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="distsync-sqlite-r")
+
+    @classmethod
+    def open(
+        cls, url: str, *, clock: Callable[[], datetime] = utcnow, synchronous: str = "FULL"
+    ) -> SqliteMessageLog:
+        """Open (and create or migrate) the database at a ``sqlite:///`` URL."""
+        engines = open_sqlite(url, synchronous=synchronous)
+        migrate.upgrade(engines.writer)
+        return cls(engines, clock=clock)
+
+    @property
+    def path(self) -> str:
+        return str(self._engines.path)
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, partial(self._in_tx, fn, *args))
+
+    def _in_tx(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._engines.writer.begin() as conn:
+            return fn(conn, *args)
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, partial(self._in_read, fn, *args))
+
+    def _in_read(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._engines.reader.begin() as conn:
+            return fn(conn, *args)
+
+    # -- write side -------------------------------------------------------
+
+    async def register(self, spec: SubscriptionSpec) -> None:
+        await self._write(sql_write.register, spec, self._clock(), _insert)
+
+    async def append(self, envelopes: Sequence[Envelope]) -> AppendResult:
+        return await self._write(sql_write.append, list(envelopes), self._clock())
+
+    async def claim(
+        self, subscription: str, *, consumer: str, limit: int, lease_seconds: float
+    ) -> list[Delivery]:
+        def run(conn: Connection) -> list[Delivery]:
+            return sql_write.claim(
+                conn,
+                subscription,
+                token=lease_token(consumer),
+                limit=limit,
+                now=self._clock().timestamp(),
+                lease_seconds=lease_seconds,
+            )
+
+        return await self._write(run)
+
+    async def extend(self, deliveries: Sequence[Delivery], *, lease_seconds: float) -> None:
+        if deliveries:
+            until = self._clock().timestamp() + lease_seconds
+            await self._write(sql_write.extend, list(deliveries), until)
+
+    async def settle(self, outcomes: Sequence[Outcome]) -> SettleResult:
+        if not outcomes:
+            return SettleResult(0)
+        return await self._write(sql_write.settle, list(outcomes), self._clock(), _insert)
+
+    async def requeue(self, selection: ReplaySelection, *, actor: str, reason: str) -> int:
+        return await self._write(sql_ops.requeue, selection, actor, reason, self._clock())
+
+    async def resolve(
+        self, exception_id: int, *, action: str, actor: str, note: str
+    ) -> ParkedRecord:
+        return await self._write(sql_ops.resolve, exception_id, action, actor, note, self._clock())
+
+    async def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._reader.shutdown(wait=True)
+        self._engines.dispose()
+
+    # -- read side ----------------------------------------------------------
+
+    async def get_event(self, event_id: str) -> StoredEvent | None:
+        return await self._read(sql_ops.get_event, event_id)
+
+    async def list_events(
+        self, selection: EventFilter, *, limit: int = 100, before_seq: int | None = None
+    ) -> list[StoredEvent]:
+        return await self._read(sql_ops.list_events, selection, limit, before_seq)
+
+    async def dead_letters(
+        self, *, status: RecordStatus | None = RecordStatus.OPEN, limit: int = 100
+    ) -> list[DeadLetterRecord]:
+        return await self._read(sql_ops.dead_letters_, status, limit)
+
+    async def dead_letter(self, dead_letter_id: int) -> DeadLetterRecord | None:
+        return await self._read(sql_ops.dead_letter, dead_letter_id)
+
+    async def exceptions(
+        self,
+        *,
+        status: RecordStatus | None = RecordStatus.OPEN,
+        reason_code: str | None = None,
+        limit: int = 100,
+    ) -> list[ParkedRecord]:
+        return await self._read(sql_ops.exceptions_, status, reason_code, limit)
+
+    async def exception(self, exception_id: int) -> ParkedRecord | None:
+        return await self._read(sql_ops.exception, exception_id)
+
+    async def attempts(self, event_id: str) -> list[AttemptRecord]:
+        return await self._read(sql_ops.attempts_for, event_id)
+
+    async def audit(self, *, limit: int = 100) -> list[AuditEntry]:
+        return await self._read(sql_ops.audit_entries, limit)
+
+    async def duplicates(self, *, limit: int = 100) -> list[tuple[str, str, datetime]]:
+        return await self._read(sql_ops.duplicate_entries, limit)
+
+    async def stats(self) -> LogStats:
+        return await self._read(sql_ops.stats, self._clock().timestamp())
+
+    async def get_document(self, kind: str, key: str) -> StoredDocument | None:
+        return await self._read(sql_ops.get_document, kind, key)

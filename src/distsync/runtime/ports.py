@@ -1,0 +1,383 @@
+"""The runtime's ports: the contracts every event-log backend implements.
+
+A backend (``backends/memory.py``, ``backends/sqlite.py``, later PostgreSQL
+and NATS JetStream) is one transactional resource holding
+
+- the **event log**: immutable envelopes, each appended once per
+  idempotency key; a second append of a key is recorded as a duplicate;
+- **subscriptions**: durable consumers, each with its own deliveries;
+- the **document store**: the current state flows keep (a key-value store of
+  JSON documents), written in the same transaction as the acks and the
+  events a handler emits (the transactional outbox);
+- **dead letters**, **parked business exceptions**, the **attempt history**
+  and the **replay audit**.
+
+Delivery contract (the contract suite in ``tests/contract`` checks it for
+every backend):
+
+1. ``append`` stores each envelope once per idempotency key and creates one
+   delivery per subscription whose event types match.
+2. ``claim`` leases deliveries to one consumer until the lease expires. For an
+   ``ordered`` subscription only the oldest pending delivery of a partition
+   key can be claimed, and only when nothing else of that key is leased or
+   waiting for a retry: a failing event blocks its own key and no other.
+3. ``settle`` applies a batch of outcomes atomically. An ``Ack`` removes the
+   delivery and commits its effects (emitted events, document writes) in the
+   same transaction. An outcome whose lease was lost (expired and claimed by
+   someone else) is dropped, effects included, and reported back.
+4. A delivery whose envelope carries a ``source_sequence`` not newer than the
+   last one acknowledged for its partition key in that subscription is
+   skipped at claim time and counted, never handed to a handler.
+5. ``requeue`` (replay) creates fresh deliveries for stored events and
+   records who asked and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from fnmatch import fnmatchcase
+from typing import Any, Protocol
+
+from distsync.model.envelope import Envelope
+
+__all__ = [
+    "Ack",
+    "AppendResult",
+    "AuditEntry",
+    "DeadLetter",
+    "DeadLetterRecord",
+    "Delivery",
+    "DocumentStore",
+    "DocumentWrite",
+    "Effects",
+    "ErrorInfo",
+    "EventFilter",
+    "LogInspector",
+    "LogStats",
+    "MessageLog",
+    "Outcome",
+    "Park",
+    "ParkedRecord",
+    "RecordStatus",
+    "Release",
+    "ReplaySelection",
+    "Retry",
+    "SettleResult",
+    "StoredDocument",
+    "StoredEvent",
+    "SubscriptionSpec",
+    "SubscriptionStats",
+]
+
+
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    """A durable consumer: which event types it receives and whether per-key order holds.
+
+    ``event_types`` are shell-style patterns (``asn.*``, ``inventory.adjusted``).
+    """
+
+    name: str
+    event_types: tuple[str, ...]
+    ordered: bool = False
+
+    def matches(self, event_type: str) -> bool:
+        return any(fnmatchcase(event_type, pattern) for pattern in self.event_types)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event handed to one subscription's consumer, under a lease.
+
+    ``attempt`` counts claims, this one included: a delivery whose consumer
+    died without settling comes back with a higher attempt.
+    """
+
+    delivery_id: int
+    subscription: str
+    envelope: Envelope
+    attempt: int
+    lease_token: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class DocumentWrite:
+    """Put a JSON document into the document store under ``(kind, key)``."""
+
+    kind: str
+    key: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    kind: str
+    key: str
+    version: int
+    body: dict[str, Any]
+    updated_at: datetime
+    updated_by: str | None
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What a handler did, committed with its ack: emitted events and document writes."""
+
+    emitted: tuple[Envelope, ...] = ()
+    writes: tuple[DocumentWrite, ...] = ()
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A failure as recorded in the attempt history and the dead-letter store."""
+
+    error_class: str
+    message: str
+    traceback: str | None = None
+    retryable: bool = False
+
+
+@dataclass(frozen=True)
+class Ack:
+    delivery: Delivery
+    effects: Effects = field(default_factory=Effects)
+
+
+@dataclass(frozen=True)
+class Retry:
+    delivery: Delivery
+    at: datetime
+    error: ErrorInfo
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    delivery: Delivery
+    error: ErrorInfo
+
+
+@dataclass(frozen=True)
+class Park:
+    """Park a delivery as a business exception for a person to resolve."""
+
+    delivery: Delivery
+    reason_code: str
+    document_ref: str
+    message: str
+    resolutions: tuple[tuple[str, str], ...]
+    facts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Release:
+    """Give a claimed delivery back untouched (shutdown, or a key blocked behind a failure)."""
+
+    delivery: Delivery
+
+
+Outcome = Ack | Retry | DeadLetter | Park | Release
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """Which envelopes were stored and which were duplicates of stored ones.
+
+    ``duplicates`` maps the duplicate's event id to the event id already stored
+    under the same idempotency key.
+    """
+
+    appended: tuple[str, ...]
+    duplicates: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class SettleResult:
+    settled: int
+    lease_lost: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Selects stored events; every field narrows the selection."""
+
+    types: tuple[str, ...] = ()
+    partner: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    correlation_id: str | None = None
+    event_ids: tuple[str, ...] = ()
+
+
+class RecordStatus(StrEnum):
+    OPEN = "open"
+    REPLAYED = "replayed"
+    RESOLVED = "resolved"
+    DISCARDED = "discarded"
+
+
+@dataclass(frozen=True)
+class ReplaySelection:
+    """What to run again. Exactly one source: events, dead letters or exceptions.
+
+    ``subscriptions`` narrows event replays to those consumers (default: every
+    subscription whose types match each event). ``reason_code`` selects
+    exceptions by reason.
+    """
+
+    source: str  # "events" | "dead_letters" | "exceptions"
+    ids: tuple[str, ...] = ()
+    filter: EventFilter = field(default_factory=EventFilter)
+    reason_code: str | None = None
+    subscriptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    envelope: Envelope
+
+
+@dataclass(frozen=True)
+class DeadLetterRecord:
+    id: int
+    subscription: str
+    event: StoredEvent
+    error: ErrorInfo
+    attempts: int
+    dead_at: datetime
+    status: RecordStatus
+    history: tuple[AttemptRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    attempt: int
+    at: datetime
+    outcome: str
+    error_class: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ParkedRecord:
+    id: int
+    subscription: str
+    event: StoredEvent
+    reason_code: str
+    document_ref: str
+    message: str
+    resolutions: tuple[tuple[str, str], ...]
+    facts: Mapping[str, str]
+    parked_at: datetime
+    status: RecordStatus
+    resolved_by: str | None = None
+    resolution: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    reason: str
+    selection: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SubscriptionStats:
+    name: str
+    ordered: bool
+    pending: int
+    in_flight: int
+    waiting_retry: int
+    oldest_pending_at: datetime | None
+    acked: int
+    skipped_stale: int
+
+
+@dataclass(frozen=True)
+class LogStats:
+    events: int
+    duplicates: int
+    dead_letters_open: int
+    exceptions_open: int
+    subscriptions: tuple[SubscriptionStats, ...]
+
+
+class MessageLog(Protocol):
+    """The write side of the event log. See the module docstring for the contract."""
+
+    async def register(self, spec: SubscriptionSpec) -> None:
+        """Create or update a subscription; it receives events appended from now on."""
+
+    async def append(self, envelopes: Sequence[Envelope]) -> AppendResult:
+        """Store envelopes atomically; duplicates by idempotency key are recorded, not stored."""
+
+    async def claim(
+        self, subscription: str, *, consumer: str, limit: int, lease_seconds: float
+    ) -> list[Delivery]:
+        """Lease up to ``limit`` deliveries (oldest first) to ``consumer``."""
+
+    async def extend(self, deliveries: Sequence[Delivery], *, lease_seconds: float) -> None:
+        """Push the lease of in-flight deliveries further out (a long handler's heartbeat)."""
+
+    async def settle(self, outcomes: Sequence[Outcome]) -> SettleResult:
+        """Apply outcomes and their effects in one transaction."""
+
+    async def requeue(self, selection: ReplaySelection, *, actor: str, reason: str) -> int:
+        """Replay: fresh deliveries for the selected events; audited. Returns how many."""
+
+    async def resolve(
+        self, exception_id: int, *, action: str, actor: str, note: str
+    ) -> ParkedRecord:
+        """Close a parked exception with one of its resolutions (``replay`` requeues it)."""
+
+    async def close(self) -> None:
+        """Release connections and threads."""
+
+
+class LogInspector(Protocol):
+    """The read side used by the CLI, the ops API and the console."""
+
+    async def get_event(self, event_id: str) -> StoredEvent | None: ...
+
+    async def list_events(
+        self, selection: EventFilter, *, limit: int = 100, before_seq: int | None = None
+    ) -> list[StoredEvent]: ...
+
+    async def dead_letters(
+        self, *, status: RecordStatus | None = RecordStatus.OPEN, limit: int = 100
+    ) -> list[DeadLetterRecord]: ...
+
+    async def dead_letter(self, dead_letter_id: int) -> DeadLetterRecord | None: ...
+
+    async def exceptions(
+        self,
+        *,
+        status: RecordStatus | None = RecordStatus.OPEN,
+        reason_code: str | None = None,
+        limit: int = 100,
+    ) -> list[ParkedRecord]: ...
+
+    async def exception(self, exception_id: int) -> ParkedRecord | None: ...
+
+    async def attempts(self, event_id: str) -> list[AttemptRecord]: ...
+
+    async def audit(self, *, limit: int = 100) -> list[AuditEntry]: ...
+
+    async def duplicates(self, *, limit: int = 100) -> list[tuple[str, str, datetime]]: ...
+
+    async def stats(self) -> LogStats: ...
+
+
+class DocumentStore(Protocol):
+    """Reads of the state flows keep; writes go through ``Effects`` so they commit with acks."""
+
+    async def get_document(self, kind: str, key: str) -> StoredDocument | None: ...
