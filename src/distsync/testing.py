@@ -2,6 +2,8 @@
 
 - ``FrozenClock``: a clock that moves only when told, for retries and leases.
 - ``make_envelope``: a valid envelope with sensible defaults.
+- ``RecordingConnector``: an endpoint that keeps every request it receives,
+  absorbs repeated idempotency keys (and counts them), and can be told to fail.
 - ``InMemoryMessageLog`` is re-exported: the reference backend, no I/O.
 """
 
@@ -12,8 +14,9 @@ from typing import Any
 
 from distsync.model.envelope import Envelope, new_event_id
 from distsync.runtime.backends.memory import InMemoryMessageLog
+from distsync.runtime.ports import OutboundRequest, Receipt
 
-__all__ = ["FrozenClock", "InMemoryMessageLog", "make_envelope"]
+__all__ = ["FrozenClock", "InMemoryMessageLog", "RecordingConnector", "make_envelope"]
 
 
 class FrozenClock:
@@ -58,3 +61,37 @@ def make_envelope(
         received_at=now,
         payload=payload if payload is not None else {"n": 1},
     )
+
+
+class RecordingConnector:
+    """An endpoint for tests: records requests, absorbs repeats, fails on demand.
+
+    ``fail_with`` is raised for the next ``fail_times`` calls. ``effects`` holds
+    one entry per idempotency key (what the endpoint really did);
+    ``repeats`` counts calls whose key it had seen already.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[OutboundRequest] = []
+        self.effects: dict[str, OutboundRequest] = {}
+        self.repeats = 0
+        self.fail_with: BaseException | None = None
+        self.fail_times = 0
+        self.connected = False
+
+    async def connect(self) -> None:
+        self.connected = True
+
+    async def close(self) -> None:
+        self.connected = False
+
+    async def send(self, request: OutboundRequest) -> Receipt:
+        self.requests.append(request)
+        if self.fail_with is not None and self.fail_times > 0:
+            self.fail_times -= 1
+            raise self.fail_with
+        if request.idempotency_key in self.effects:
+            self.repeats += 1
+            return Receipt(remote_id=request.idempotency_key, duplicate=True)
+        self.effects[request.idempotency_key] = request
+        return Receipt(remote_id=request.idempotency_key)

@@ -17,8 +17,6 @@ from distsync.runtime.ports import (
 )
 from distsync.testing import FrozenClock, make_envelope
 
-from .conftest import LogFactory
-
 ORDERED = SubscriptionSpec("inventory", ("inventory.*",), ordered=True)
 UNORDERED = SubscriptionSpec("audit", ("inventory.*",), ordered=False)
 BOOM = ErrorInfo("TimeoutError", "wms-east did not answer", retryable=True)
@@ -53,7 +51,10 @@ async def test_duplicate_idempotency_key_is_recorded_and_counted_never_delivered
     assert result.appended == (first.event_id,)
     result = await log.append([again, within_batch])
     assert result.appended == ()
-    assert result.duplicates == {again.event_id: first.event_id, within_batch.event_id: first.event_id}
+    assert result.duplicates == {
+        again.event_id: first.event_id,
+        within_batch.event_id: first.event_id,
+    }
     deliveries = await claim(log)
     assert [d.envelope.event_id for d in deliveries] == [first.event_id]
     stats = await log.stats()
@@ -126,12 +127,16 @@ async def test_scheduled_retry_waits_until_its_time(log, clock: FrozenClock) -> 
     (again,) = await claim(log, "audit")
     assert again.attempt == 2
     history = await log.attempts(delivery.envelope.event_id)
-    assert [(h.attempt, h.outcome, h.error_class) for h in history] == [(1, "retry", "TimeoutError")]
+    assert [(h.attempt, h.outcome, h.error_class) for h in history] == [
+        (1, "retry", "TimeoutError")
+    ]
     waiting = (await log.stats()).subscriptions[0]
     assert waiting.in_flight == 1
 
 
-async def test_delivery_comes_back_when_its_consumer_dies_without_acking(open_log, clock: FrozenClock) -> None:
+async def test_delivery_comes_back_when_its_consumer_dies_without_acking(
+    open_log, clock: FrozenClock
+) -> None:
     first_process, second_process = open_log(), open_log()
     await first_process.register(ORDERED)
     await first_process.append([make_envelope()])
@@ -142,7 +147,9 @@ async def test_delivery_comes_back_when_its_consumer_dies_without_acking(open_lo
     (redelivered,) = await claim(second_process, consumer="survivor")
     assert redelivered.envelope == held.envelope
     assert redelivered.attempt == 2
-    late = await first_process.settle([Ack(held, Effects(writes=(DocumentWrite("t", "1", {"x": 1}),)))])
+    late = await first_process.settle(
+        [Ack(held, Effects(writes=(DocumentWrite("t", "1", {"x": 1}),)))]
+    )
     assert late.lease_lost == (held.delivery_id,)
     assert await first_process.get_document("t", "1") is None
     assert (await second_process.settle([Ack(redelivered)])).settled == 1

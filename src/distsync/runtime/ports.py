@@ -47,6 +47,8 @@ __all__ = [
     "Ack",
     "AppendResult",
     "AuditEntry",
+    "BatchConnector",
+    "Connector",
     "DeadLetter",
     "DeadLetterRecord",
     "Delivery",
@@ -58,9 +60,11 @@ __all__ = [
     "LogInspector",
     "LogStats",
     "MessageLog",
+    "OutboundRequest",
     "Outcome",
     "Park",
     "ParkedRecord",
+    "Receipt",
     "RecordStatus",
     "Release",
     "ReplaySelection",
@@ -381,3 +385,48 @@ class DocumentStore(Protocol):
     """Reads of the state flows keep; writes go through ``Effects`` so they commit with acks."""
 
     async def get_document(self, kind: str, key: str) -> StoredDocument | None: ...
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    """One call to make on an endpoint, taken from the outbox.
+
+    ``idempotency_key`` is deterministic (flow step + document + revision):
+    the connector passes it on (an ``Idempotency-Key`` header, or a
+    look-up-before-create) so that a repeated call has no second effect.
+    """
+
+    destination: str
+    operation: str
+    idempotency_key: str
+    body: Mapping[str, Any]
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an endpoint answered: its id for the document, and whether it had it already."""
+
+    remote_id: str | None = None
+    duplicate: bool = False
+
+
+class Connector(Protocol):
+    """An endpoint the outbox delivers to. Errors are raised as the taxonomy's classes."""
+
+    async def connect(self) -> None: ...
+
+    async def send(self, request: OutboundRequest) -> Receipt: ...
+
+    async def close(self) -> None: ...
+
+
+class BatchConnector(Connector, Protocol):
+    """A connector that can take many requests in one call (an endpoint's bulk API).
+
+    Returns one result per request, in order: a receipt, or the error for that request.
+    """
+
+    async def send_batch(
+        self, requests: Sequence[OutboundRequest]
+    ) -> list[Receipt | BaseException]: ...

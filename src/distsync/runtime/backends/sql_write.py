@@ -381,31 +381,35 @@ def _apply_acks(
 def _write_documents(
     conn: Connection, acks: Sequence[Ack], now: datetime, insert: InsertFactory
 ) -> None:
-    rows = [
-        {
-            "kind": w.kind,
-            "key": w.key,
-            "version": 1,
-            "body": dumps(dict(w.body)),
-            "updated_at": iso(now),
-            "updated_by": ack.delivery.envelope.event_id,
-        }
-        for ack in acks
-        for w in ack.effects.writes
-    ]
-    for row in rows:  # in order: a later write to the same key must win
-        statement = insert(documents).values(**row)
-        conn.execute(
-            statement.on_conflict_do_update(  # type: ignore[attr-defined]
-                index_elements=["kind", "key"],
-                set_={
-                    "version": documents.c.version + 1,
-                    "body": row["body"],
-                    "updated_at": row["updated_at"],
-                    "updated_by": row["updated_by"],
-                },
-            )
-        )
+    """Upsert every written document; each write counts one version, the last body wins."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for ack in acks:
+        for w in ack.effects.writes:
+            previous = latest.get((w.kind, w.key))
+            latest[(w.kind, w.key)] = {
+                "kind": w.kind,
+                "key": w.key,
+                "version": 1 + (previous["version"] if previous else 0),
+                "body": dumps(dict(w.body)),
+                "updated_at": iso(now),
+                "updated_by": ack.delivery.envelope.event_id,
+            }
+    if not latest:
+        return
+    statement = insert(documents)
+    excluded = statement.excluded  # type: ignore[attr-defined]
+    conn.execute(
+        statement.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=["kind", "key"],
+            set_={
+                "version": documents.c.version + excluded.version,
+                "body": excluded.body,
+                "updated_at": excluded.updated_at,
+                "updated_by": excluded.updated_by,
+            },
+        ),
+        list(latest.values()),
+    )
 
 
 def _advance_watermarks(conn: Connection, acks: Sequence[Ack], insert: InsertFactory) -> None:
@@ -415,21 +419,25 @@ def _advance_watermarks(conn: Connection, acks: Sequence[Ack], insert: InsertFac
         if sequence is not None:
             key = (ack.delivery.subscription, ack.delivery.envelope.partition_key)
             marks[key] = max(marks.get(key, sequence), sequence)
-    for (subscription, partition_key), sequence in marks.items():
-        statement = insert(watermarks).values(
-            subscription=subscription, partition_key=partition_key, source_sequence=sequence
-        )
-        conn.execute(
-            statement.on_conflict_do_update(  # type: ignore[attr-defined]
-                index_elements=["subscription", "partition_key"],
-                set_={
-                    "source_sequence": case(
-                        (watermarks.c.source_sequence > sequence, watermarks.c.source_sequence),
-                        else_=sequence,
-                    )
-                },
-            )
-        )
+    if not marks:
+        return
+    statement = insert(watermarks)
+    newer = statement.excluded.source_sequence  # type: ignore[attr-defined]
+    conn.execute(
+        statement.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=["subscription", "partition_key"],
+            set_={
+                "source_sequence": case(
+                    (newer > watermarks.c.source_sequence, newer),
+                    else_=watermarks.c.source_sequence,
+                )
+            },
+        ),
+        [
+            {"subscription": sub, "partition_key": key, "source_sequence": sequence}
+            for (sub, key), sequence in marks.items()
+        ],
+    )
 
 
 def _bump(conn: Connection, column: str, counts: Counter[str]) -> None:

@@ -1,0 +1,325 @@
+"""The worker: runs subscriptions' handlers over the event log.
+
+For each subscription, a loop claims a batch, runs the handlers with bounded
+concurrency while a heartbeat keeps the leases alive, turns each result into
+an outcome (ack with effects, retry, dead letter, park) and settles the whole
+batch in one transaction. Stopping is graceful: no new claims, the batch in
+hand is finished, and whatever is still running after the grace period is
+cancelled and released for another worker. Work held by a worker that was
+killed comes back when its lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from distsync.errors import BusinessException, RetryableError
+from distsync.model.envelope import utcnow
+from distsync.runtime.context import HandlerContext
+from distsync.runtime.ports import (
+    Ack,
+    DeadLetter,
+    Delivery,
+    DocumentStore,
+    ErrorInfo,
+    MessageLog,
+    Outcome,
+    Park,
+    Release,
+    Retry,
+    SubscriptionSpec,
+)
+from distsync.runtime.retry import DeadLetterDecision, ParkDecision, RetryPolicy, decide
+from distsync.telemetry import Metrics, bound_correlation, get_logger
+
+Handler = Callable[[HandlerContext], Awaitable[None]]
+BatchHandler = Callable[[Sequence[HandlerContext]], Awaitable[Sequence[BaseException | None]]]
+
+log = get_logger(component="worker")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A subscription and the code that handles it.
+
+    Give either ``handler`` (one delivery at a time) or ``batch_handler`` (the
+    whole claimed batch at once, returning one error or ``None`` per delivery;
+    for endpoints with bulk APIs).
+    """
+
+    spec: SubscriptionSpec
+    handler: Handler | None = None
+    batch_handler: BatchHandler | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    consumer: str
+    batch_size: int = 100
+    concurrency: int = 4
+    lease_seconds: float = 30.0
+    poll_interval: float = 0.2
+    shutdown_grace: float = 10.0
+    source_system: str = "distsync"
+
+
+class Worker:
+    """Runs every subscription's loop until asked to stop."""
+
+    def __init__(
+        self,
+        *,
+        log: MessageLog,
+        documents: DocumentStore,
+        subscriptions: Sequence[Subscription],
+        settings: WorkerSettings,
+        metrics: Metrics,
+        clock: Callable[[], datetime] = utcnow,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self._log = log
+        self._documents = documents
+        self._subscriptions = list(subscriptions)
+        self._settings = settings
+        self._metrics = metrics
+        self._clock = clock
+        self._draw = draw
+
+    async def register(self) -> None:
+        for sub in self._subscriptions:
+            await self._log.register(sub.spec)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set; then finish or release what is in hand."""
+        await self.register()
+        loops = [asyncio.create_task(self._loop(sub, stop)) for sub in self._subscriptions]
+        await asyncio.gather(*loops)
+
+    async def drain(self, *, max_batches: int = 1_000_000) -> int:
+        """Process until no subscription has claimable work; returns deliveries handled."""
+        total = 0
+        for _ in range(max_batches):
+            handled = 0
+            for sub in self._subscriptions:
+                handled += await self.run_batch(sub, asyncio.Event())
+            total += handled
+            if handled == 0:
+                break
+        return total
+
+    async def _loop(self, sub: Subscription, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.run_batch(sub, stop)
+            except Exception:  # the loop must survive a database hiccup
+                log.exception(
+                    "worker loop failed", action="worker.loop_failed", subscription=sub.spec.name
+                )
+                handled = 0
+            if handled < self._settings.batch_size:
+                await _wait(stop, self._settings.poll_interval)
+
+    async def run_batch(self, sub: Subscription, stop: asyncio.Event) -> int:
+        """Claim, handle and settle one batch; returns how many deliveries it claimed."""
+        batch = await self._log.claim(
+            sub.spec.name,
+            consumer=self._settings.consumer,
+            limit=self._settings.batch_size,
+            lease_seconds=self._settings.lease_seconds,
+        )
+        if not batch:
+            return 0
+        heartbeat = asyncio.create_task(self._heartbeat(batch))
+        try:
+            outcomes = await self._handle_all(sub, batch, stop)
+        finally:
+            heartbeat.cancel()
+        result = await self._log.settle(outcomes)
+        self._count(sub, outcomes, result.lease_lost)
+        return len(batch)
+
+    async def _heartbeat(self, batch: Sequence[Delivery]) -> None:
+        interval = self._settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            await self._log.extend(batch, lease_seconds=self._settings.lease_seconds)
+
+    async def _handle_all(
+        self, sub: Subscription, batch: Sequence[Delivery], stop: asyncio.Event
+    ) -> list[Outcome]:
+        exhausted = [d for d in batch if d.attempt > sub.policy.max_attempts]
+        runnable = [d for d in batch if d.attempt <= sub.policy.max_attempts]
+        outcomes: list[Outcome] = [_abandoned(d) for d in exhausted]
+        if sub.batch_handler is not None:
+            outcomes += await self._run_batch_handler(sub, runnable)
+        else:
+            outcomes += await self._run_each(sub, runnable, stop)
+        return outcomes
+
+    async def _run_each(
+        self, sub: Subscription, batch: Sequence[Delivery], stop: asyncio.Event
+    ) -> list[Outcome]:
+        gate = asyncio.Semaphore(self._settings.concurrency)
+
+        async def one(delivery: Delivery) -> Outcome:
+            async with gate:
+                if stop.is_set():
+                    return Release(delivery)
+                return await self._run_one(sub, delivery)
+
+        tasks = [asyncio.create_task(one(d)) for d in batch]
+        await _finish_or_cancel(tasks, stop, self._settings.shutdown_grace)
+        return [
+            task.result() if task.done() and not task.cancelled() else Release(d)
+            for task, d in zip(tasks, batch, strict=True)
+        ]
+
+    async def _run_one(self, sub: Subscription, delivery: Delivery) -> Outcome:
+        assert sub.handler is not None
+        ctx = HandlerContext(delivery, self._documents, self._settings.source_system)
+        started = time.perf_counter()
+        with bound_correlation(
+            delivery.envelope.correlation_id, event_id=delivery.envelope.event_id
+        ):
+            try:
+                await asyncio.wait_for(sub.handler(ctx), sub.timeout_seconds)
+            except TimeoutError as exc:
+                error: BaseException = RetryableError(
+                    f"handling {delivery.envelope.type} {delivery.envelope.event_id} in "
+                    f"{sub.spec.name}: no answer within {sub.timeout_seconds}s"
+                )
+                error.__cause__ = exc
+                return self._failed(sub, delivery, error)
+            except Exception as exc:
+                return self._failed(sub, delivery, exc)
+            finally:
+                self._metrics.handler_seconds.labels(sub.spec.name).observe(
+                    time.perf_counter() - started
+                )
+        return Ack(delivery, ctx.effects())
+
+    async def _run_batch_handler(
+        self, sub: Subscription, batch: Sequence[Delivery]
+    ) -> list[Outcome]:
+        assert sub.batch_handler is not None
+        if not batch:
+            return []
+        contexts = [HandlerContext(d, self._documents, self._settings.source_system) for d in batch]
+        started = time.perf_counter()
+        try:
+            errors = await asyncio.wait_for(sub.batch_handler(contexts), sub.timeout_seconds)
+        except Exception as exc:
+            errors = [exc] * len(batch)
+        self._metrics.handler_seconds.labels(sub.spec.name).observe(time.perf_counter() - started)
+        return [
+            Ack(ctx.delivery, ctx.effects())
+            if err is None
+            else self._failed(sub, ctx.delivery, err)
+            for ctx, err in zip(contexts, errors, strict=True)
+        ]
+
+    def _failed(self, sub: Subscription, delivery: Delivery, exc: BaseException) -> Outcome:
+        decision = decide(exc, delivery.attempt, sub.policy, self._clock(), self._draw())
+        if isinstance(decision, ParkDecision):
+            return _park(delivery, decision.exception)
+        info = ErrorInfo(
+            type(exc).__name__,
+            str(exc) or repr(exc),
+            "".join(traceback.format_exception(exc)),
+            isinstance(exc, RetryableError),
+        )
+        if isinstance(decision, DeadLetterDecision):
+            log.error(
+                "dead-lettered",
+                action="delivery.dead_letter",
+                subscription=sub.spec.name,
+                error=info.message,
+                reason=decision.reason,
+                attempt=delivery.attempt,
+            )
+            return DeadLetter(delivery, info)
+        log.warning(
+            "retry scheduled",
+            action="delivery.retry",
+            subscription=sub.spec.name,
+            error=info.message,
+            attempt=delivery.attempt,
+            at=decision.at.isoformat(),
+        )
+        return Retry(delivery, decision.at, info)
+
+    def _count(self, sub: Subscription, outcomes: Sequence[Outcome], lost: Sequence[int]) -> None:
+        name = sub.spec.name
+        m = self._metrics
+        lost_ids = set(lost)
+        for outcome in outcomes:
+            if outcome.delivery.delivery_id in lost_ids:
+                continue
+            if isinstance(outcome, Ack):
+                m.delivered.labels(name).inc()
+            elif isinstance(outcome, Retry):
+                m.retries.labels(name).inc()
+            elif isinstance(outcome, DeadLetter):
+                m.dead_letters.labels(name).inc()
+            elif isinstance(outcome, Park):
+                m.parked.labels(name, outcome.reason_code).inc()
+        if lost_ids:
+            m.lease_lost.labels(name).inc(len(lost_ids))
+            log.warning(
+                "lease lost", action="delivery.lease_lost", subscription=name, count=len(lost_ids)
+            )
+
+
+def _park(delivery: Delivery, exc: BusinessException) -> Park:
+    return Park(
+        delivery,
+        reason_code=exc.reason_code,
+        document_ref=exc.document_ref,
+        message=str(exc),
+        resolutions=tuple((r.action, r.label) for r in exc.resolutions),
+        facts=dict(exc.facts),
+    )
+
+
+def _abandoned(delivery: Delivery) -> DeadLetter:
+    attempts = delivery.attempt - 1
+    return DeadLetter(
+        delivery,
+        ErrorInfo(
+            "WorkerStopped",
+            f"handling {delivery.envelope.type} {delivery.envelope.event_id}: the worker holding "
+            f"it stopped {attempts} times before finishing (a message that crashes the worker?)",
+        ),
+    )
+
+
+async def _finish_or_cancel(
+    tasks: Sequence[asyncio.Task[Outcome]], stop: asyncio.Event, grace: float
+) -> None:
+    """Wait for the tasks; once ``stop`` is set, give them ``grace`` seconds, then cancel."""
+    everything = asyncio.ensure_future(asyncio.wait(tasks))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({everything, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if everything.done():
+        return
+    await asyncio.wait([everything], timeout=grace)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    everything.cancel()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return
