@@ -269,15 +269,20 @@ def settle(
             select(deliveries.c.id, deliveries.c.lease_token).where(deliveries.c.id.in_(ids))
         ).all()
     )
-    valid = [o for o in outcomes if held.get(o.delivery.delivery_id) == o.delivery.lease_token]
-    lost = tuple(o.delivery.delivery_id for o in outcomes if o not in valid)
+    valid: list[Outcome] = []
+    lost: list[int] = []
+    for o in outcomes:
+        if held.get(o.delivery.delivery_id) == o.delivery.lease_token:
+            valid.append(o)
+        else:
+            lost.append(o.delivery.delivery_id)
     finished = [o.delivery.delivery_id for o in valid if isinstance(o, (Ack, DeadLetter, Park))]
     if finished:
         conn.execute(delete(deliveries).where(deliveries.c.id.in_(finished)))
     _reschedule(conn, [o for o in valid if isinstance(o, (Retry, Release))])
     _record_failures(conn, [o for o in valid if isinstance(o, (Retry, DeadLetter, Park))], now)
     _apply_acks(conn, [o for o in valid if isinstance(o, Ack)], now, insert)
-    return SettleResult(len(valid), lost)
+    return SettleResult(len(valid), tuple(lost))
 
 
 def _reschedule(conn: Connection, outcomes: Sequence[Retry | Release]) -> None:

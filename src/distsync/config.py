@@ -1,0 +1,398 @@
+"""The landscape file as pydantic models: runtime settings, systems, ownership, partners, flows.
+
+Every model forbids unknown keys (``flows`` alone takes any flow name);
+``docs/configuration.md`` is the reference for users.
+
+Secrets never sit in the file: a key ending in ``_env`` names an environment
+variable, one ending in ``_file`` a file; :meth:`SecretRefs.secret` reads them
+when a connector asks, never at load time. Relative paths are resolved against
+``context={"base_dir": ...}`` (see :func:`build_landscape`). Reading the YAML
+and reporting problems with their line numbers is ``landscape.py``'s job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from distsync.errors import ConfigError
+
+Scalar = str | int | float | bool
+Profile = Literal["embedded", "postgres", "cluster"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+PartnerKind = Literal["supplier", "customer", "carrier", "warehouse", "channel"]
+TransportName = Literal["as2", "http", "sftp", "directory"]
+X12_VERSIONS = ("004010", "005010")
+DOCUMENT_TYPE_PATTERN = r"^(x12-\d{3}|json-[a-z0-9_-]+|csv-[a-z0-9_-]+)$"
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+OWNERSHIP_KEY_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+SECRET_NAMES = frozenset({"password", "token", "secret", "api_key", "client_secret", "private_key"})
+SECRET_SUFFIXES = ("_password", "_token", "_secret", "_api_key")
+INTERNAL_FIELDS = frozenset({"secret_env", "secret_files", "options"})
+RATE_UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
+_DB_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+]*)://(?P<rest>.*)$")
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*$")
+
+
+def _is_inline_secret(key: str) -> bool:
+    """True when ``key`` looks like a secret written into the file itself."""
+    return key in SECRET_NAMES or key.endswith(SECRET_SUFFIXES)
+
+
+def _scalar(value: object) -> Scalar:
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise ValueError("should be a single value: text, a number, or true/false")
+
+
+def _env_key(key: str) -> str:
+    if not key.endswith("_env"):
+        raise ValueError(f"secrets never sit in the landscape file: use {key}_env or {key}_file")
+    return key
+
+
+def _url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError("should be a URL such as http://127.0.0.1:8000")
+    return value
+
+
+def _rate_per_second(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _RATE.match(value) if isinstance(value, str) else None
+    if match is None or match.group(2) not in RATE_UNITS:
+        raise ValueError("should look like 20/s, 600/min or 1000/h")
+    return float(match.group(1)) / RATE_UNITS[match.group(2)]
+
+
+def _resolve(value: str, info: ValidationInfo) -> str:
+    path = Path(value).expanduser()
+    base = info.context.get("base_dir") if isinstance(info.context, Mapping) else None
+    return str(Path(base) / path) if base is not None and not path.is_absolute() else str(path)
+
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+Url = Annotated[str, AfterValidator(_url)]
+OptionValue = Annotated[Scalar, PlainValidator(_scalar)]
+EnvKey = Annotated[str, AfterValidator(_env_key)]
+EnvVarName = Annotated[str, Field(pattern=ENV_VAR_PATTERN)]
+RatePerSecond = Annotated[float, Field(gt=0), BeforeValidator(_rate_per_second)]
+NonNegative = Annotated[float, Field(ge=0, strict=True)]
+DocumentType = Annotated[str, Field(pattern=DOCUMENT_TYPE_PATTERN)]
+OwnershipKey = Annotated[str, Field(pattern=OWNERSHIP_KEY_PATTERN)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetryPolicy(_Model):
+    """Exponential backoff with full jitter: retry n waits up to min(cap, base * 2**n) seconds."""
+
+    max_attempts: int = Field(8, ge=1, le=1000)
+    base_seconds: float = Field(1.0, gt=0)
+    cap_seconds: float = Field(300.0, gt=0)
+
+
+class RetryOverride(_Model):
+    """Part of a retry policy; what is left out comes from ``runtime.retry``."""
+
+    max_attempts: int | None = Field(None, ge=1, le=1000)
+    base_seconds: float | None = Field(None, gt=0)
+    cap_seconds: float | None = Field(None, gt=0)
+
+
+class SubscriptionSettings(_Model):
+    """Overrides for one subscription (``runtime.subscriptions.<name>``)."""
+
+    ordered: bool = False
+    retry: RetryOverride | None = None
+    concurrency: int | None = Field(None, ge=1, le=256)
+
+
+class SubscriptionPolicy(_Model):
+    """What one subscription runs with: its overrides over the runtime defaults."""
+
+    ordered: bool
+    retry: RetryPolicy
+    concurrency: int
+
+
+class HttpSettings(_Model):
+    """Where the API, the inbound endpoints and the console listen."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class Settings(_Model):
+    """The ``runtime`` section: state, batching, leases, retry defaults, HTTP, logging.
+
+    ``database`` is a SQLite file path (relative to the landscape file's folder)
+    or a URL (``sqlite:///...``, ``postgresql://...``): ``embedded`` wants
+    SQLite, ``postgres`` and ``cluster`` want PostgreSQL.
+    """
+
+    profile: Profile = "embedded"
+    database: str = Field("var/distsync.sqlite", validate_default=True)
+    batch_size: int = Field(100, ge=1, le=10_000)
+    concurrency: int = Field(4, ge=1, le=256)
+    lease_seconds: int = Field(30, ge=1, le=3600)
+    max_payload_bytes: int = Field(1_048_576, ge=1024)
+    poll_interval_ms: int = Field(200, ge=1, le=60_000)
+    retry: RetryPolicy = RetryPolicy()
+    http: HttpSettings = HttpSettings()
+    log_level: LogLevel = "info"
+    subscriptions: dict[Name, SubscriptionSettings] = {}
+
+    @field_validator("database")
+    @classmethod
+    def _database_fits_profile(cls, value: str, info: ValidationInfo) -> str:
+        match = _DB_URL.match(value)
+        kind = match.group("scheme").split("+")[0] if match else "sqlite"
+        if (profile := info.data.get("profile")) is None:
+            return value  # the profile itself is wrong and reported
+        wanted = "sqlite" if profile == "embedded" else "postgresql"
+        if kind != wanted:
+            raise ValueError(f"profile {profile} needs a {wanted} database, not {kind}")
+        if match is None:
+            return _resolve(value, info)
+        rest = match.group("rest")
+        if kind == "sqlite" and rest.startswith("/") and rest[1:] not in ("", ":memory:"):
+            return f"{match.group('scheme')}:///{_resolve(rest[1:], info)}"
+        return value
+
+    @property
+    def database_url(self) -> str:
+        """The database as a SQLAlchemy URL; a bare path becomes ``sqlite:////abs/path``."""
+        if _DB_URL.match(self.database):
+            return self.database
+        return f"sqlite:///{Path(self.database).resolve()}"
+
+    def subscription_policy(self, name: str) -> SubscriptionPolicy:
+        """The settings subscription ``name`` runs with, defaults filled in."""
+        own = self.subscriptions.get(name, SubscriptionSettings())
+        changes = own.retry.model_dump(exclude_none=True) if own.retry else {}
+        retry = self.retry.model_copy(update=changes)
+        return SubscriptionPolicy(
+            ordered=own.ordered, retry=retry, concurrency=own.concurrency or self.concurrency
+        )
+
+
+class SecretRefs(_Model):
+    """Secret references: ``<name>_env: VARIABLE`` and ``<name>_file: path``.
+
+    Validation collects them into ``secret_env`` and ``secret_files``; a key
+    that looks like an inline secret (``password``, ``token``, ...) is refused.
+    """
+
+    secret_env: dict[EnvKey, EnvVarName] = {}
+    secret_files: dict[Annotated[str, Field(pattern=r"_file$")], str] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_secrets(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        has_options = "options" in cls.model_fields
+        out: dict[str, Any] = {"secret_env": {}, "secret_files": {}}
+        if has_options:
+            out["options"] = {}
+        for key, value in data.items():
+            name = str(key)
+            if name in out and isinstance(value, Mapping):  # a model dump read back
+                out[name] |= value
+            elif name.endswith("_env") or _is_inline_secret(name):
+                out["secret_env"][key] = value
+            elif name.endswith("_file"):
+                out["secret_files"][key] = value
+            elif key in cls.model_fields or not has_options:
+                out[key] = value
+            else:
+                out["options"][key] = value  # type-specific, for the connector registry
+        return out
+
+    @field_validator("secret_files")
+    @classmethod
+    def _resolve_files(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        return {key: _resolve(path, info) for key, path in value.items()}
+
+    @model_validator(mode="after")
+    def _one_source_per_secret(self) -> SecretRefs:
+        for key in self.secret_env:
+            if key.removesuffix("_env") + "_file" in self.secret_files:
+                raise ValueError(f"give {key} or {key[:-4]}_file, not both")
+        return self
+
+    def secret(self, name: str) -> str:
+        """Read secret ``name`` (``password``, ``token``) now, from its variable or file."""
+        if (variable := self.secret_env.get(f"{name}_env")) is not None:
+            if (value := os.environ.get(variable)) is None:
+                raise ConfigError(f"environment variable {variable} ({name}) is not set")
+            return value
+        if (file := self.secret_files.get(f"{name}_file")) is not None:
+            try:
+                return Path(file).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError(f"reading {name} from {file}: {exc.strerror}") from exc
+        raise ConfigError(f"no {name}_env or {name}_file is configured")
+
+
+class SystemConfig(SecretRefs):
+    """One system distsync talks to (``systems.<name>``): ERP, WMS, carrier, shop.
+
+    ``type`` picks the connector. ``rate_limit`` is written ``20/s``,
+    ``600/min`` or ``1000/h`` (a bare number means calls per second) and is
+    held as calls per second. Keys the common model does not know land in
+    ``options``; the connector registry validates them per type.
+    """
+
+    type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+    url: Url | None = None
+    rate_limit: RatePerSecond | None = None
+    concurrency: int | None = Field(None, ge=1, le=256)
+    timeout_seconds: float | None = Field(None, gt=0, le=3600)
+    options: dict[str, OptionValue] = {}
+
+
+class Channel(SecretRefs):
+    """How a partner's documents travel: ``as2`` needs ``as2_id``, ``sftp`` a ``url``,
+    ``directory`` a ``path`` (relative to the landscape file's folder)."""
+
+    transport: TransportName
+    url: Url | None = None
+    as2_id: str | None = Field(None, min_length=1, max_length=128)
+    user: str | None = None
+    path: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _resolve_path(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _resolve(value, info)
+
+    @model_validator(mode="after")
+    def _transport_has_what_it_needs(self) -> Channel:
+        needs = {"as2": "as2_id", "sftp": "url", "directory": "path"}.get(self.transport)
+        if needs is not None and getattr(self, needs) is None:
+            raise ValueError(f"transport {self.transport} needs {needs}")
+        return self
+
+
+class X12Identity(_Model):
+    """A partner's X12 interchange identity: ISA qualifier and id, and the version."""
+
+    qualifier: Annotated[str, Field(pattern=r"^[A-Z0-9]{2}$")]
+    id: Annotated[str, Field(min_length=1, max_length=15)]
+    version: Literal["004010", "005010"]
+
+    @field_validator("qualifier", "id", "version", mode="before")
+    @classmethod
+    def _quoted(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(_quote_hint(str(info.field_name), value))
+        return value
+
+
+def _quote_hint(field: str, number: int) -> str:
+    if field == "version":  # YAML 1.1 reads 004010 as octal
+        written = next((v for v in X12_VERSIONS if int(v, 8) == number or int(v) == number), None)
+        example = f'"{written or X12_VERSIONS[0]}"'
+    else:
+        example = f'"{number:02d}"' if field == "qualifier" else '"..." as written'
+    return f"write it in quotes: {field}: {example}; unquoted, YAML reads the number {number}"
+
+
+class Partner(_Model):
+    """A trading partner: what it is, how it is identified and reached, what it exchanges."""
+
+    kind: PartnerKind
+    x12: X12Identity | None = None
+    channel: Channel | None = None
+    sends: list[DocumentType] = []
+    receives: list[DocumentType] = []
+    sku_xref: str | None = None
+
+    @field_validator("sku_xref")
+    @classmethod
+    def _resolve_xref(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _resolve(value, info)
+
+    @model_validator(mode="after")
+    def _x12_documents_need_an_identity(self) -> Partner:
+        if self.x12 is None and any(d.startswith("x12-") for d in self.sends + self.receives):
+            raise ValueError("exchanges X12 documents, so it needs an x12 identity")
+        return self
+
+
+class ProcurePolicy(_Model):
+    """Tolerances and deadlines of the procure flow (PO, acknowledgement, ASN, receipt, invoice)."""
+
+    asn_qty_tolerance_pct: NonNegative = 0.0
+    asn_date_tolerance_days: NonNegative = 0.0
+    price_tolerance_pct: NonNegative = 0.0
+    po_wait_minutes: NonNegative = 60.0
+    ack_deadline_hours: NonNegative = 24.0
+
+
+class Flows(BaseModel):
+    """Policies per flow. ``procure`` is typed; other flows are plain key/value mappings."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[Name, dict[str, OptionValue]] = Field(init=False)
+
+    procure: ProcurePolicy = ProcurePolicy()
+
+
+def _owner_declared(owner: str, info: ValidationInfo) -> str:
+    systems = info.data.get("systems")
+    if systems is not None and not any(fnmatchcase(name, owner) for name in systems):
+        raise ValueError(f"{owner!r} matches no system declared under systems")
+    return owner
+
+
+class Landscape(_Model):
+    """One distributor's landscape: the whole landscape file."""
+
+    tenant: Name = "default"
+    runtime: Settings = Settings()
+    systems: dict[Name, SystemConfig] = {}
+    ownership: dict[OwnershipKey, Annotated[str, AfterValidator(_owner_declared)]] = {}
+    partners: dict[Name, Partner] = {}
+    flows: Flows = Flows()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections_are_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        given = {key: value for key, value in data.items() if value is not None}
+        return {"runtime": {}} | given  # validated, so its paths resolve against base_dir
+
+
+def build_landscape(data: Mapping[str, Any], *, base_dir: Path) -> Landscape:
+    """Validate plain landscape data, resolving relative paths against ``base_dir``."""
+    return Landscape.model_validate(data, context={"base_dir": base_dir})
+
+
+def default_landscape(base_dir: Path) -> Landscape:
+    """The zero set-up landscape: embedded profile, ``var/distsync.sqlite`` under ``base_dir``."""
+    return build_landscape({}, base_dir=base_dir)
