@@ -47,6 +47,7 @@ __all__ = [
     "Ack",
     "AppendResult",
     "AuditEntry",
+    "Backend",
     "BatchConnector",
     "Connector",
     "DeadLetter",
@@ -430,3 +431,7 @@ class BatchConnector(Connector, Protocol):
     async def send_batch(
         self, requests: Sequence[OutboundRequest]
     ) -> list[Receipt | BaseException]: ...
+
+
+class Backend(MessageLog, LogInspector, DocumentStore, Protocol):
+    """One transactional resource: the log, its ops records and the document store."""

@@ -58,6 +58,7 @@ class Subscription:
     batch_handler: BatchHandler | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_seconds: float = 60.0
+    concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ class Worker:
     async def _run_each(
         self, sub: Subscription, batch: Sequence[Delivery], stop: asyncio.Event
     ) -> list[Outcome]:
-        gate = asyncio.Semaphore(self._settings.concurrency)
+        gate = asyncio.Semaphore(sub.concurrency or self._settings.concurrency)
 
         async def one(delivery: Delivery) -> Outcome:
             async with gate:

@@ -1,0 +1,121 @@
+"""The composition root: the one place that chooses implementations for ports.
+
+``build(landscape, overrides=...)`` opens the backend the landscape's profile
+asks for (and migrates it), wires intake, the outbox and the subscriptions of
+the flows, and applies the landscape's per-subscription policies. Tests pass
+``Overrides`` to swap in the in-memory backend, recording connectors or a
+frozen clock.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from distsync.config import Landscape
+from distsync.errors import ConfigError
+from distsync.model.envelope import utcnow
+from distsync.runtime.backends.sqlite import SqliteMessageLog
+from distsync.runtime.intake import Intake, IntakeSettings
+from distsync.runtime.outbox import OutboxDispatcher
+from distsync.runtime.ports import Backend, Connector
+from distsync.runtime.retry import RetryPolicy
+from distsync.runtime.worker import Subscription, Worker, WorkerSettings
+from distsync.telemetry import Metrics
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Implementations to use instead of what the landscape names (tests, demo)."""
+
+    backend: Backend | None = None
+    connectors: Mapping[str, Connector] = field(default_factory=dict)
+    subscriptions: Sequence[Subscription] = ()
+    clock: Callable[[], datetime] | None = None
+
+
+@dataclass
+class Services:
+    """Everything a command or the server needs, built once per process."""
+
+    landscape: Landscape
+    backend: Backend
+    metrics: Metrics
+    intake: Intake
+    connectors: dict[str, Connector]
+    subscriptions: list[Subscription]
+    clock: Callable[[], datetime]
+
+    def worker(self, consumer: str | None = None) -> Worker:
+        runtime = self.landscape.runtime
+        settings = WorkerSettings(
+            consumer=consumer or default_consumer(),
+            batch_size=runtime.batch_size,
+            concurrency=runtime.concurrency,
+            lease_seconds=float(runtime.lease_seconds),
+            poll_interval=runtime.poll_interval_ms / 1000,
+        )
+        return Worker(
+            log=self.backend,
+            documents=self.backend,
+            subscriptions=self.subscriptions,
+            settings=settings,
+            metrics=self.metrics,
+            clock=self.clock,
+        )
+
+    async def close(self) -> None:
+        for connector in self.connectors.values():
+            await connector.close()
+        await self.backend.close()
+
+
+def default_consumer() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def open_backend(landscape: Landscape, clock: Callable[[], datetime] = utcnow) -> Backend:
+    """The backend the profile names, opened and migrated."""
+    runtime = landscape.runtime
+    if runtime.profile == "embedded":
+        return SqliteMessageLog.open(runtime.database_url, clock=clock)
+    raise ConfigError(
+        f"profile {runtime.profile!r} is not available yet: this version runs the embedded "
+        "profile (SQLite); set runtime.profile: embedded"
+    )
+
+
+def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Services:
+    chosen = overrides or Overrides()
+    clock = chosen.clock or utcnow
+    backend = chosen.backend or open_backend(landscape, clock)
+    metrics = Metrics()
+    connectors = dict(chosen.connectors)
+    outbox = OutboxDispatcher(connectors).subscription()
+    subscriptions = [_apply_policy(landscape, sub) for sub in (*chosen.subscriptions, outbox)]
+    intake = Intake(
+        backend,
+        settings=IntakeSettings(max_payload_bytes=landscape.runtime.max_payload_bytes),
+        metrics=metrics,
+    )
+    return Services(landscape, backend, metrics, intake, connectors, subscriptions, clock)
+
+
+def _apply_policy(landscape: Landscape, sub: Subscription) -> Subscription:
+    """Lay the landscape's ``runtime.subscriptions.<name>`` over the flow's defaults."""
+    runtime = landscape.runtime
+    own = runtime.subscriptions.get(sub.spec.name)
+    policy = runtime.subscription_policy(sub.spec.name)
+    spec = sub.spec
+    if own is not None and "ordered" in own.model_fields_set:
+        spec = replace(spec, ordered=own.ordered)
+    retry = RetryPolicy(
+        max_attempts=policy.retry.max_attempts,
+        base_seconds=policy.retry.base_seconds,
+        cap_seconds=max(policy.retry.cap_seconds, policy.retry.base_seconds),
+    )
+    concurrency = own.concurrency if own is not None and own.concurrency else sub.concurrency
+    return replace(sub, spec=spec, policy=retry, concurrency=concurrency)
