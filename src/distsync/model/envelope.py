@@ -19,7 +19,7 @@ Event types are past tense and dotted: ``asn.received``,
 from __future__ import annotations
 
 import builtins
-import os
+import random
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -41,7 +41,7 @@ D = TypeVar("D", bound=BaseModel)
 def new_event_id() -> str:
     """A time-ordered unique id (UUIDv7 layout): sorts by creation time."""
     millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    rand = random.getrandbits(80)  # reseeded after fork by the random module
     value = (millis << 80) | rand
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant

@@ -15,6 +15,7 @@ from typing import Any
 
 from distsync.model.envelope import Envelope, utcnow
 from distsync.runtime.ports import Delivery, DocumentStore, DocumentWrite, Effects
+from distsync.telemetry import get_logger
 
 OUTBOUND_EVENT = "outbound.requested"
 
@@ -36,6 +37,16 @@ class HandlerContext:
     @property
     def attempt(self) -> int:
         return self.delivery.attempt
+
+    @property
+    def log(self) -> Any:
+        """A logger whose lines carry this delivery's correlation id and event id."""
+        envelope = self.envelope
+        return get_logger(
+            correlation_id=envelope.correlation_id,
+            event_id=envelope.event_id,
+            event_type=envelope.type,
+        )
 
     def emit(
         self,

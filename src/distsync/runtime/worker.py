@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from distsync.errors import BusinessException, RetryableError
 from distsync.model.envelope import utcnow
@@ -36,7 +37,7 @@ from distsync.runtime.ports import (
     SubscriptionSpec,
 )
 from distsync.runtime.retry import DeadLetterDecision, ParkDecision, RetryPolicy, decide
-from distsync.telemetry import Metrics, bound_correlation, get_logger
+from distsync.telemetry import Metrics, get_logger
 
 Handler = Callable[[HandlerContext], Awaitable[None]]
 BatchHandler = Callable[[Sequence[HandlerContext]], Awaitable[Sequence[BaseException | None]]]
@@ -93,6 +94,7 @@ class Worker:
         self._metrics = metrics
         self._clock = clock
         self._draw = draw
+        self._latency_children: dict[str, Any] = {}
 
     async def register(self) -> None:
         for sub in self._subscriptions:
@@ -168,44 +170,47 @@ class Worker:
     async def _run_each(
         self, sub: Subscription, batch: Sequence[Delivery], stop: asyncio.Event
     ) -> list[Outcome]:
-        gate = asyncio.Semaphore(sub.concurrency or self._settings.concurrency)
+        """A few runners share the batch (cheaper than a task per delivery)."""
+        outcomes: dict[int, Outcome] = {}
+        pending = iter(range(len(batch)))
 
-        async def one(delivery: Delivery) -> Outcome:
-            async with gate:
+        async def runner() -> None:
+            for index in pending:
                 if stop.is_set():
-                    return Release(delivery)
-                return await self._run_one(sub, delivery)
+                    return
+                outcomes[index] = await self._run_one(sub, batch[index])
 
-        tasks = [asyncio.create_task(one(d)) for d in batch]
-        await _finish_or_cancel(tasks, stop, self._settings.shutdown_grace)
-        return [
-            task.result() if task.done() and not task.cancelled() else Release(d)
-            for task, d in zip(tasks, batch, strict=True)
-        ]
+        width = min(len(batch), sub.concurrency or self._settings.concurrency)
+        runners = [asyncio.create_task(runner()) for _ in range(width)]
+        await _finish_or_cancel(runners, stop, self._settings.shutdown_grace)
+        return [outcomes.get(i) or Release(d) for i, d in enumerate(batch)]
 
     async def _run_one(self, sub: Subscription, delivery: Delivery) -> Outcome:
         assert sub.handler is not None
         ctx = HandlerContext(delivery, self._documents, self._settings.source_system)
         started = time.perf_counter()
-        with bound_correlation(
-            delivery.envelope.correlation_id, event_id=delivery.envelope.event_id
-        ):
-            try:
-                await asyncio.wait_for(sub.handler(ctx), sub.timeout_seconds)
-            except TimeoutError as exc:
-                error: BaseException = RetryableError(
-                    f"handling {delivery.envelope.type} {delivery.envelope.event_id} in "
-                    f"{sub.spec.name}: no answer within {sub.timeout_seconds}s"
-                )
-                error.__cause__ = exc
-                return self._failed(sub, delivery, error)
-            except Exception as exc:
-                return self._failed(sub, delivery, exc)
-            finally:
-                self._metrics.handler_seconds.labels(sub.spec.name).observe(
-                    time.perf_counter() - started
-                )
+        try:
+            async with asyncio.timeout(sub.timeout_seconds):
+                await sub.handler(ctx)
+        except TimeoutError as exc:
+            error = RetryableError(
+                f"handling {delivery.envelope.type} {delivery.envelope.event_id} in "
+                f"{sub.spec.name}: no answer within {sub.timeout_seconds}s"
+            )
+            error.__cause__ = exc
+            return self._failed(sub, delivery, error)
+        except Exception as exc:
+            return self._failed(sub, delivery, exc)
+        finally:
+            self._latency(sub).observe(time.perf_counter() - started)
         return Ack(delivery, ctx.effects())
+
+    def _latency(self, sub: Subscription) -> Any:
+        child = self._latency_children.get(sub.spec.name)
+        if child is None:
+            child = self._metrics.handler_seconds.labels(sub.spec.name)
+            self._latency_children[sub.spec.name] = child
+        return child
 
     async def _run_batch_handler(
         self, sub: Subscription, batch: Sequence[Delivery]
@@ -219,7 +224,7 @@ class Worker:
             errors = await asyncio.wait_for(sub.batch_handler(contexts), sub.timeout_seconds)
         except Exception as exc:
             errors = [exc] * len(batch)
-        self._metrics.handler_seconds.labels(sub.spec.name).observe(time.perf_counter() - started)
+        self._latency(sub).observe(time.perf_counter() - started)
         return [
             Ack(ctx.delivery, ctx.effects())
             if err is None
@@ -241,6 +246,8 @@ class Worker:
             log.error(
                 "dead-lettered",
                 action="delivery.dead_letter",
+                correlation_id=delivery.envelope.correlation_id,
+                event_id=delivery.envelope.event_id,
                 subscription=sub.spec.name,
                 error=info.message,
                 reason=decision.reason,
@@ -250,6 +257,8 @@ class Worker:
         log.warning(
             "retry scheduled",
             action="delivery.retry",
+            correlation_id=delivery.envelope.correlation_id,
+            event_id=delivery.envelope.event_id,
             subscription=sub.spec.name,
             error=info.message,
             attempt=delivery.attempt,
@@ -303,7 +312,7 @@ def _abandoned(delivery: Delivery) -> DeadLetter:
 
 
 async def _finish_or_cancel(
-    tasks: Sequence[asyncio.Task[Outcome]], stop: asyncio.Event, grace: float
+    tasks: Sequence[asyncio.Task[None]], stop: asyncio.Event, grace: float
 ) -> None:
     """Wait for the tasks; once ``stop`` is set, give them ``grace`` seconds, then cancel."""
     everything = asyncio.ensure_future(asyncio.wait(tasks))

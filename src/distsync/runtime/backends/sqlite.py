@@ -55,6 +55,7 @@ class SqliteMessageLog:
         self._engines = engines
         self._clock = clock
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="distsync-sqlite-w")
+        self._connection: Connection | None = None
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="distsync-sqlite-r")
 
     @classmethod
@@ -74,9 +75,22 @@ class SqliteMessageLog:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, partial(self._in_tx, fn, *args))
 
+    async def _write_raw(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
+
     def _in_tx(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._engines.writer.begin() as conn:
-            return fn(conn, *args)
+        # One connection kept open on the writer thread: checking a connection
+        # out of the pool for every batch costs more than the batch's SQL.
+        if self._connection is None:
+            self._connection = self._engines.writer.connect()
+        conn = self._connection
+        try:
+            with conn.begin():
+                return fn(conn, *args)
+        except Exception:
+            conn.close()
+            self._connection = None
+            raise
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -128,6 +142,8 @@ class SqliteMessageLog:
         return await self._write(sql_ops.resolve, exception_id, action, actor, note, self._clock())
 
     async def close(self) -> None:
+        if self._connection is not None:
+            await self._write_raw(self._connection.close)
         self._writer.shutdown(wait=True)
         self._reader.shutdown(wait=True)
         self._engines.dispose()
