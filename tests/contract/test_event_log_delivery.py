@@ -73,15 +73,27 @@ async def test_duplicate_inside_one_batch_is_stored_once(log) -> None:
     assert len(await claim(log)) == 1
 
 
-async def test_ordered_subscription_hands_out_one_event_per_key_in_order(log) -> None:
-    await log.register(ORDERED)
+async def test_ordered_subscription_hands_out_each_key_in_order_to_one_consumer(open_log) -> None:
+    first, second = open_log(), open_log()
+    await first.register(ORDERED)
     a1, a2, b1 = (make_envelope(partition=p) for p in ("A", "A", "B"))
-    await log.append([a1, a2, b1])
-    first = await claim(log)
-    assert [d.envelope.event_id for d in first] == [a1.event_id, b1.event_id]
-    await log.settle([Ack(first[0])])
-    second = await claim(log)
-    assert [d.envelope.event_id for d in second] == [a2.event_id]
+    await first.append([a1, a2, b1])
+    held = await claim(first, consumer="one")
+    keys = [d.envelope.partition_key for d in held]
+    assert [d.envelope.event_id for d in held if d.envelope.partition_key == "A"] == [
+        a1.event_id,
+        a2.event_id,
+    ][: keys.count("A")]
+    assert "A" in keys
+    others = await claim(second, consumer="two")
+    assert not {d.envelope.partition_key for d in others} & set(keys)
+    await first.settle([Ack(d) for d in held])
+    if others:
+        await second.settle([Ack(d) for d in others])
+    rest = await claim(first, consumer="one")
+    seen = [d.envelope.event_id for d in (*held, *others, *rest)]
+    assert sorted(seen) == sorted(e.event_id for e in (a1, a2, b1))
+    assert seen.index(a1.event_id) < seen.index(a2.event_id)
 
 
 async def test_unordered_subscription_hands_out_every_event_at_once(log) -> None:
@@ -198,18 +210,17 @@ async def test_competing_consumers_on_an_ordered_subscription_keep_per_key_order
     envs = [make_envelope(partition=f"K{i % 5}", payload={"i": i}) for i in range(100)]
     await consumers[0].append(envs)
     applied: dict[str, list[int]] = {}
-    in_flight: set[str] = set()
+    in_flight: dict[str, str] = {}
 
     async def drain(log, name: str) -> None:
         while batch := await claim(log, consumer=name, limit=3):
             for d in batch:
-                key = d.envelope.partition_key
-                assert key not in in_flight, "two events of one key were in flight at once"
-                in_flight.add(key)
+                holder = in_flight.setdefault(d.envelope.partition_key, name)
+                assert holder == name, "two consumers held events of one key at once"
             await asyncio.sleep(0)
             for d in batch:
                 applied.setdefault(d.envelope.partition_key, []).append(d.envelope.payload["i"])
-                in_flight.discard(d.envelope.partition_key)
+                in_flight.pop(d.envelope.partition_key, None)
             await log.settle([Ack(d) for d in batch])
 
     await asyncio.gather(*(drain(log, f"c{i}") for i, log in enumerate(consumers)))
@@ -283,3 +294,59 @@ async def test_subscription_registered_later_starts_from_now(log) -> None:
     later = make_envelope()
     await log.append([later])
     assert [d.envelope.event_id for d in await claim(log)] == [later.event_id]
+
+
+async def test_a_key_queued_behind_a_retry_runs_in_order_after_it(log, clock: FrozenClock) -> None:
+    await log.register(ORDERED)
+    a = [make_envelope(partition="A", payload={"i": i}) for i in range(1, 4)]
+    b = make_envelope(partition="B", payload={"i": 9})
+    await log.append([*a, b])
+    done: list[int] = []
+    failed_once = False
+
+    async def round_trip() -> int:
+        nonlocal failed_once
+        batch = await claim(log)
+        outcomes = []
+        blocked: set[str] = set()
+        for d in batch:
+            key, i = d.envelope.partition_key, d.envelope.payload["i"]
+            if key in blocked:
+                outcomes.append(Release(d))
+            elif i == 1 and not failed_once:
+                failed_once = True
+                blocked.add(key)
+                outcomes.append(Retry(d, clock() + timedelta(seconds=30), BOOM))
+            else:
+                done.append(i)
+                outcomes.append(Ack(d))
+        await log.settle(outcomes)
+        return len(batch)
+
+    await round_trip()
+    await log.append([make_envelope(partition="A", payload={"i": 4})])
+    while await round_trip():
+        pass
+    assert done == [9]
+    clock.advance(30)
+    while await round_trip():
+        pass
+    assert done == [9, 1, 2, 3, 4]
+
+
+async def test_events_held_by_a_dead_consumer_come_back_one_at_a_time(log, clock: FrozenClock) -> None:
+    await log.register(ORDERED)
+    envs = [make_envelope(partition=f"K{i}") for i in range(5)]
+    await log.append(envs)
+    held = await claim(log, consumer="dies", lease=10)
+    clock.advance(11)
+    again = await claim(log, consumer="next")
+    assert len(again) == 1
+    assert again[0].attempt == 2
+    assert again[0].envelope.event_id in {d.envelope.event_id for d in held}
+    await log.settle([Ack(again[0])])
+    rest = []
+    while batch := await claim(log, consumer="next"):
+        rest.extend(batch)
+        await log.settle([Ack(d) for d in batch])
+    assert sorted(d.envelope.event_id for d in (*again, *rest)) == sorted(e.event_id for e in envs)

@@ -17,14 +17,18 @@ every backend):
 
 1. ``append`` stores each envelope once per idempotency key and creates one
    delivery per subscription whose event types match.
-2. ``claim`` leases deliveries to one consumer until the lease expires. For an
-   ``ordered`` subscription only the oldest pending delivery of a partition
-   key can be claimed, and only when nothing else of that key is leased or
-   waiting for a retry: a failing event blocks its own key and no other.
-3. ``settle`` applies a batch of outcomes atomically. An ``Ack`` removes the
-   delivery and commits its effects (emitted events, document writes) in the
-   same transaction. An outcome whose lease was lost (expired and claimed by
-   someone else) is dropped, effects included, and reported back.
+2. ``claim`` leases deliveries to one consumer until the lease expires. On an
+   ``ordered`` subscription the events of one partition key go to one
+   consumer at a time, in order: nothing of a key is handed out while another
+   event of it is in flight or waiting for a retry, so a failing event blocks
+   its own key and no other. A claim may hold several events of one key, in
+   order; the consumer handles them in that order and, after a failure,
+   releases the rest of that key (the worker does this).
+3. ``settle`` applies the outcomes of a claim atomically; all deliveries of
+   one claim are settled in one call. An ``Ack`` commits its effects
+   (emitted events, document writes) in the same transaction. An outcome
+   whose lease was lost (expired and claimed by someone else) is dropped,
+   effects included, and reported back.
 4. A delivery whose envelope carries a ``source_sequence`` not newer than the
    last one acknowledged for its partition key in that subscription is
    skipped at claim time and counted, never handed to a handler.
@@ -98,10 +102,11 @@ class Delivery:
     """One event handed to one subscription's consumer, under a lease.
 
     ``attempt`` counts claims, this one included: a delivery whose consumer
-    died without settling comes back with a higher attempt.
+    died without settling comes back with a higher attempt. ``delivery_id`` is
+    the backend's opaque handle; ``seq`` is the event's position in the log.
     """
 
-    delivery_id: int
+    delivery_id: str
     subscription: str
     envelope: Envelope
     attempt: int
@@ -202,7 +207,7 @@ class AppendResult:
 @dataclass(frozen=True)
 class SettleResult:
     settled: int
-    lease_lost: tuple[int, ...] = ()
+    lease_lost: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -170,15 +170,23 @@ class Worker:
     async def _run_each(
         self, sub: Subscription, batch: Sequence[Delivery], stop: asyncio.Event
     ) -> list[Outcome]:
-        """A few runners share the batch (cheaper than a task per delivery)."""
+        """A few runners share the batch's lanes (cheaper than a task per delivery).
+
+        On an ordered subscription a lane is one key's deliveries, run in order;
+        after a retry the rest of that lane is released to wait behind it.
+        """
         outcomes: dict[int, Outcome] = {}
-        pending = iter(range(len(batch)))
+        lanes = iter(_lanes(batch, ordered=sub.spec.ordered))
 
         async def runner() -> None:
-            for index in pending:
-                if stop.is_set():
-                    return
-                outcomes[index] = await self._run_one(sub, batch[index])
+            for lane in lanes:
+                for index in lane:
+                    if stop.is_set():
+                        return
+                    outcome = await self._run_one(sub, batch[index])
+                    outcomes[index] = outcome
+                    if isinstance(outcome, Retry):
+                        break
 
         width = min(len(batch), sub.concurrency or self._settings.concurrency)
         runners = [asyncio.create_task(runner()) for _ in range(width)]
@@ -266,7 +274,7 @@ class Worker:
         )
         return Retry(delivery, decision.at, info)
 
-    def _count(self, sub: Subscription, outcomes: Sequence[Outcome], lost: Sequence[int]) -> None:
+    def _count(self, sub: Subscription, outcomes: Sequence[Outcome], lost: Sequence[str]) -> None:
         name = sub.spec.name
         m = self._metrics
         lost_ids = set(lost)
@@ -286,6 +294,15 @@ class Worker:
             log.warning(
                 "lease lost", action="delivery.lease_lost", subscription=name, count=len(lost_ids)
             )
+
+
+def _lanes(batch: Sequence[Delivery], *, ordered: bool) -> list[list[int]]:
+    if not ordered:
+        return [[i] for i in range(len(batch))]
+    by_key: dict[str, list[int]] = {}
+    for index, delivery in enumerate(batch):
+        by_key.setdefault(delivery.envelope.partition_key, []).append(index)
+    return list(by_key.values())
 
 
 def _park(delivery: Delivery, exc: BusinessException) -> Park:

@@ -1,5 +1,11 @@
 """The tables of the event log, the document store and the ops records.
 
+The log is read like a partitioned stream: every event falls into one of
+``SLOTS`` slots by a stable hash of its partition key, and each subscription
+keeps a cursor per slot (``subscription_slots``). Consuming costs no write
+per event; only the exceptions to the stream (an event waiting for a retry,
+the events of its key queued behind it, replays) are rows in ``held``.
+
 Times that the runtime compares on every claim (``available_at``,
 ``lease_expires``) are epoch seconds as floats; business times are ISO-8601
 text in UTC with a fixed width, so they sort and compare as text on every
@@ -24,12 +30,17 @@ from sqlalchemy import (
     Text,
 )
 
+SLOTS = 32
+"""How many slots the log is split into: the unit of ordering and of leases.
+Changing it needs a migration that rehashes events and cursors."""
+
 metadata = MetaData()
 
 events = Table(
     "events",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("slot", Integer, nullable=False),
     Column("event_id", String(64), nullable=False, unique=True),
     Column("type", String(128), nullable=False),
     Column("schema_version", Integer, nullable=False),
@@ -45,8 +56,8 @@ events = Table(
     Column("occurred_at", String(32), nullable=False),
     Column("received_at", String(32), nullable=False),
     Column("payload", Text, nullable=False),
-    Index("ix_events_type_received", "type", "received_at"),
-    Index("ix_events_partner_received", "partner", "received_at"),
+    Index("ix_events_slot_seq", "slot", "seq"),
+    Index("ix_events_received", "received_at"),
     Index("ix_events_correlation", "correlation_id"),
 )
 
@@ -61,19 +72,41 @@ subscriptions = Table(
     Column("skipped_stale", BigInteger, nullable=False, server_default="0"),
 )
 
-deliveries = Table(
-    "deliveries",
+slot_heads = Table(
+    "slot_heads",
+    metadata,
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("max_seq", Integer, nullable=False),
+)
+
+subscription_slots = Table(
+    "subscription_slots",
+    metadata,
+    Column("subscription", String(128), primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("cursor", Integer, nullable=False),
+    Column("lease_token", String(128)),
+    Column("lease_expires", Float, nullable=False, server_default="0"),
+    Column("claimed_to", Integer),
+    Column("claimed_count", Integer, nullable=False, server_default="0"),
+    Column("redeliveries", Integer, nullable=False, server_default="0"),
+    Column("isolate_to", Integer, nullable=False, server_default="0"),
+)
+
+held = Table(
+    "held",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("subscription", String(128), nullable=False),
+    Column("slot", Integer, nullable=False),
     Column("seq", Integer, nullable=False),
     Column("partition_key", String(512), nullable=False),
+    Column("reason", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("available_at", Float, nullable=False, server_default="0"),
-    Column("lease_token", String(128)),
-    Column("lease_expires", Float, nullable=False, server_default="0"),
-    Index("ix_deliveries_sub_id", "subscription", "id"),
-    Index("ix_deliveries_sub_key_id", "subscription", "partition_key", "id"),
+    Index("ix_held_sub_slot_id", "subscription", "slot", "id"),
+    Index("ix_held_sub_key_id", "subscription", "partition_key", "id"),
+    sqlite_autoincrement=True,
 )
 
 watermarks = Table(
@@ -175,12 +208,14 @@ __all__ = [
     "attempts",
     "audit",
     "dead_letters",
-    "deliveries",
     "documents",
     "duplicates",
     "events",
     "exceptions",
+    "held",
     "metadata",
+    "slot_heads",
+    "subscription_slots",
     "subscriptions",
     "watermarks",
 ]

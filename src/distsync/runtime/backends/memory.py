@@ -108,10 +108,14 @@ class InMemoryMessageLog:
         now = self._clock()
         token = lease_token(consumer)
         claimed: list[Delivery] = []
-        for row in list(self._rows.values()):
+        rows = [r for r in self._rows.values() if r.subscription == subscription]
+        suspects = [r for r in rows if r.lease_token and self._claimable(r, state, now)]
+        if suspects:  # a consumer died holding these: one at a time isolates a poison message
+            rows, limit = suspects[:1], 1
+        for row in rows:
             if len(claimed) >= limit:
                 break
-            if row.subscription != subscription or not self._claimable(row, state, now):
+            if not self._claimable(row, state, now):
                 continue
             envelope = self._events[row.seq - 1].envelope
             if self._is_stale(subscription, envelope):
@@ -121,20 +125,22 @@ class InMemoryMessageLog:
             row.attempts += 1
             row.lease_token = token
             row.lease_expires = now + _seconds(lease_seconds)
-            claimed.append(Delivery(row.id, subscription, envelope, row.attempts, token, row.seq))
+            claimed.append(
+                Delivery(str(row.id), subscription, envelope, row.attempts, token, row.seq)
+            )
         return claimed
 
     async def extend(self, deliveries: Sequence[Delivery], *, lease_seconds: float) -> None:
         until = self._clock() + _seconds(lease_seconds)
         for delivery in deliveries:
-            row = self._rows.get(delivery.delivery_id)
+            row = self._rows.get(int(delivery.delivery_id))
             if row is not None and row.lease_token == delivery.lease_token:
                 row.lease_expires = until
 
     async def settle(self, outcomes: Sequence[Outcome]) -> SettleResult:
-        lost: list[int] = []
+        lost: list[str] = []
         for outcome in outcomes:
-            row = self._rows.get(outcome.delivery.delivery_id)
+            row = self._rows.get(int(outcome.delivery.delivery_id))
             if row is None or row.lease_token != outcome.delivery.lease_token:
                 lost.append(outcome.delivery.delivery_id)
                 continue

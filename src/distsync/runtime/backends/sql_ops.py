@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import INTEGER, ColumnElement, Connection, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select, update
 
-from distsync.runtime.backends import sql_write
+from distsync.runtime.backends.sql_append import load_subscriptions, slot_of
+from distsync.runtime.backends.sql_claim import like_pattern, type_clause
+from distsync.runtime.backends.sql_held import hold
 from distsync.runtime.backends.sql_rows import (
     attempt_record,
     audit_entry,
@@ -40,25 +42,23 @@ from distsync.store.tables import (
     attempts,
     audit,
     dead_letters,
-    deliveries,
     documents,
     duplicates,
     events,
     exceptions,
+    held,
+    subscription_slots,
     subscriptions,
 )
-
-
-def _like(pattern: str) -> str:
-    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%").replace("?", "_")
 
 
 def filter_clause(selection: EventFilter) -> ColumnElement[bool]:
     """The SQL form of an event filter (types are shell patterns, as in subscriptions)."""
     clauses: list[ColumnElement[bool]] = []
     if selection.types:
-        clauses.append(or_(*(events.c.type.like(_like(t), escape="\\") for t in selection.types)))
+        clauses.append(
+            or_(*(events.c.type.like(like_pattern(t), escape="\\") for t in selection.types))
+        )
     if selection.partner is not None:
         clauses.append(events.c.partner == selection.partner)
     if selection.since is not None:
@@ -84,7 +84,7 @@ def requeue(
         targets = _record_targets(conn, selection)
     else:
         raise ValueError(f"unknown replay source {selection.source!r}")
-    sql_write.new_deliveries(conn, targets)
+    hold_for_replay(conn, targets)
     write_audit(
         conn,
         actor,
@@ -103,7 +103,7 @@ def _event_targets(conn: Connection, selection: ReplaySelection) -> list[tuple[s
         chosen = EventFilter(**{**chosen.__dict__, "event_ids": selection.ids})
     specs = [
         s
-        for s in sql_write.load_subscriptions(conn)
+        for s in load_subscriptions(conn)
         if not selection.subscriptions or s.name in selection.subscriptions
     ]
     rows = conn.execute(
@@ -139,6 +139,31 @@ def _record_targets(conn: Connection, selection: ReplaySelection) -> list[tuple[
     return [(r.subscription, r.seq) for r in rows]
 
 
+def hold_for_replay(conn: Connection, targets: list[tuple[str, int]]) -> None:
+    """Queue stored events for subscriptions again (``held``, reason ``replay``)."""
+    if not targets:
+        return
+    seqs = list({seq for _, seq in targets})
+    keys = dict(
+        conn.execute(
+            select(events.c.seq, events.c.partition_key).where(events.c.seq.in_(seqs))
+        ).all()
+    )
+    hold(
+        conn,
+        [
+            {
+                "subscription": sub,
+                "slot": slot_of(keys[seq]),
+                "seq": seq,
+                "partition_key": keys[seq],
+                "reason": "replay",
+            }
+            for sub, seq in targets
+        ],
+    )
+
+
 def resolve(
     conn: Connection, exception_id: int, action: str, actor: str, note: str, now: datetime
 ) -> ParkedRecord:
@@ -146,7 +171,7 @@ def resolve(
     status = check_resolution(record, exception_id, action)
     assert record is not None
     if action == "replay":
-        sql_write.new_deliveries(conn, [(record.subscription, record.event.seq)])
+        hold_for_replay(conn, [(record.subscription, record.event.seq)])
     conn.execute(
         update(exceptions)
         .where(exceptions.c.id == exception_id)
@@ -291,40 +316,47 @@ def stats(conn: Connection, now: float) -> LogStats:
 
 
 def _subscription_stats(conn: Connection, now: float) -> list[SubscriptionStats]:
-    leased = deliveries.c.lease_expires > now
-    waiting = and_(~leased, deliveries.c.available_at > now)
-    per_sub = {
-        row.subscription: row
+    counters = {
+        row.name: row
         for row in conn.execute(
-            select(
-                deliveries.c.subscription,
-                func.count().label("total"),
-                func.sum(func.cast(leased, INTEGER)).label("in_flight"),
-                func.sum(func.cast(waiting, INTEGER)).label("waiting"),
-                func.min(deliveries.c.seq).label("oldest_seq"),
-            ).group_by(deliveries.c.subscription)
+            select(subscriptions.c.name, subscriptions.c.acked, subscriptions.c.skipped_stale)
         )
     }
-    specs = {spec.name: spec for spec in sql_write.load_subscriptions(conn)}
-    result = []
-    for spec_row in conn.execute(select(subscriptions)).mappings():
-        row = per_sub.get(spec_row["name"])
-        spec = specs[spec_row["name"]]
-        in_flight = int(row.in_flight or 0) if row else 0
-        waiting_n = int(row.waiting or 0) if row else 0
-        oldest = _received_at(conn, row.oldest_seq) if row else None
-        result.append(
-            summarise_stats(
-                spec,
-                pending=(int(row.total) - in_flight - waiting_n) if row else 0,
-                in_flight=in_flight,
-                waiting=waiting_n,
-                oldest=oldest,
-                acked=int(spec_row["acked"]),
-                skipped=int(spec_row["skipped_stale"]),
-            )
+    return [
+        _one_subscription(conn, spec, counters[spec.name], now) for spec in load_subscriptions(conn)
+    ]
+
+
+def _one_subscription(conn: Connection, spec: Any, counters: Any, now: float) -> SubscriptionStats:
+    ss = subscription_slots
+    unread = (
+        select(func.count(), func.min(events.c.seq))
+        .select_from(events.join(ss, and_(ss.c.slot == events.c.slot, events.c.seq > ss.c.cursor)))
+        .where(ss.c.subscription == spec.name, type_clause(spec))
+    )
+    backlog, oldest_unread = conn.execute(unread).one()
+    in_flight = conn.execute(
+        select(func.coalesce(func.sum(ss.c.claimed_count), 0)).where(
+            ss.c.subscription == spec.name, ss.c.lease_expires > now
         )
-    return result
+    ).scalar_one()
+    held_total, waiting, oldest_held = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((held.c.available_at > now, 1), else_=0)), 0),
+            func.min(held.c.seq),
+        ).where(held.c.subscription == spec.name)
+    ).one()
+    oldest = min((s for s in (oldest_unread, oldest_held) if s is not None), default=None)
+    return summarise_stats(
+        spec,
+        pending=max(backlog + held_total - in_flight - waiting, 0),
+        in_flight=int(in_flight),
+        waiting=int(waiting),
+        oldest=None if oldest is None else _received_at(conn, oldest),
+        acked=int(counters.acked),
+        skipped=int(counters.skipped_stale),
+    )
 
 
 def _received_at(conn: Connection, seq: int) -> datetime | None:

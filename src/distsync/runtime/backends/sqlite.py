@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from distsync.model.envelope import Envelope, utcnow
-from distsync.runtime.backends import sql_ops, sql_write
+from distsync.runtime.backends import sql_append, sql_claim, sql_ops, sql_settle
 from distsync.runtime.ports import (
     AppendResult,
     AttemptRecord,
@@ -103,16 +103,16 @@ class SqliteMessageLog:
     # -- write side -------------------------------------------------------
 
     async def register(self, spec: SubscriptionSpec) -> None:
-        await self._write(sql_write.register, spec, self._clock(), _insert)
+        await self._write(sql_append.register, spec, self._clock(), _insert)
 
     async def append(self, envelopes: Sequence[Envelope]) -> AppendResult:
-        return await self._write(sql_write.append, list(envelopes), self._clock())
+        return await self._write(sql_append.append, list(envelopes), self._clock(), _insert)
 
     async def claim(
         self, subscription: str, *, consumer: str, limit: int, lease_seconds: float
     ) -> list[Delivery]:
         def run(conn: Connection) -> list[Delivery]:
-            return sql_write.claim(
+            return sql_claim.claim(
                 conn,
                 subscription,
                 token=lease_token(consumer),
@@ -126,12 +126,13 @@ class SqliteMessageLog:
     async def extend(self, deliveries: Sequence[Delivery], *, lease_seconds: float) -> None:
         if deliveries:
             until = self._clock().timestamp() + lease_seconds
-            await self._write(sql_write.extend, list(deliveries), until)
+            tokens = {(d.subscription, d.lease_token) for d in deliveries}
+            await self._write(sql_claim.extend, tokens, until)
 
     async def settle(self, outcomes: Sequence[Outcome]) -> SettleResult:
         if not outcomes:
             return SettleResult(0)
-        return await self._write(sql_write.settle, list(outcomes), self._clock(), _insert)
+        return await self._write(sql_settle.settle, list(outcomes), self._clock(), _insert)
 
     async def requeue(self, selection: ReplaySelection, *, actor: str, reason: str) -> int:
         return await self._write(sql_ops.requeue, selection, actor, reason, self._clock())

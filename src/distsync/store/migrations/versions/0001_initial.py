@@ -1,8 +1,8 @@
-"""Initial schema: event log, subscriptions and deliveries, documents, ops records.
+"""Initial schema: event log with slots and cursors, held events, documents, ops records.
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-27 11:32:30.464831
+Create Date: 2026-11-27 11:52:19.383099
 """
 
 from __future__ import annotations
@@ -64,24 +64,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_dead_letters_status", ["status", "id"], unique=False)
 
     op.create_table(
-        "deliveries",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("subscription", sa.String(length=128), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("partition_key", sa.String(length=512), nullable=False),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("available_at", sa.Float(), server_default="0", nullable=False),
-        sa.Column("lease_token", sa.String(length=128), nullable=True),
-        sa.Column("lease_expires", sa.Float(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.create_index("ix_deliveries_sub_id", ["subscription", "id"], unique=False)
-        batch_op.create_index(
-            "ix_deliveries_sub_key_id", ["subscription", "partition_key", "id"], unique=False
-        )
-
-    op.create_table(
         "documents",
         sa.Column("kind", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=512), nullable=False),
@@ -104,6 +86,7 @@ def upgrade() -> None:
     op.create_table(
         "events",
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("slot", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.String(length=64), nullable=False),
         sa.Column("type", sa.String(length=128), nullable=False),
         sa.Column("schema_version", sa.Integer(), nullable=False),
@@ -125,10 +108,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_correlation", ["correlation_id"], unique=False)
-        batch_op.create_index(
-            "ix_events_partner_received", ["partner", "received_at"], unique=False
-        )
-        batch_op.create_index("ix_events_type_received", ["type", "received_at"], unique=False)
+        batch_op.create_index("ix_events_received", ["received_at"], unique=False)
+        batch_op.create_index("ix_events_slot_seq", ["slot", "seq"], unique=False)
 
     op.create_table(
         "exceptions",
@@ -155,6 +136,44 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "held",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("subscription", sa.String(length=128), nullable=False),
+        sa.Column("slot", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("partition_key", sa.String(length=512), nullable=False),
+        sa.Column("reason", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("available_at", sa.Float(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("held", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_held_sub_key_id", ["subscription", "partition_key", "id"], unique=False
+        )
+        batch_op.create_index("ix_held_sub_slot_id", ["subscription", "slot", "id"], unique=False)
+
+    op.create_table(
+        "slot_heads",
+        sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("max_seq", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("slot"),
+    )
+    op.create_table(
+        "subscription_slots",
+        sa.Column("subscription", sa.String(length=128), nullable=False),
+        sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("cursor", sa.Integer(), nullable=False),
+        sa.Column("lease_token", sa.String(length=128), nullable=True),
+        sa.Column("lease_expires", sa.Float(), server_default="0", nullable=False),
+        sa.Column("claimed_to", sa.Integer(), nullable=True),
+        sa.Column("claimed_count", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("redeliveries", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("isolate_to", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("subscription", "slot"),
+    )
+    op.create_table(
         "subscriptions",
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("event_types", sa.Text(), nullable=False),
@@ -177,23 +196,25 @@ def downgrade() -> None:
 
     op.drop_table("watermarks")
     op.drop_table("subscriptions")
+    op.drop_table("subscription_slots")
+    op.drop_table("slot_heads")
+    with op.batch_alter_table("held", schema=None) as batch_op:
+        batch_op.drop_index("ix_held_sub_slot_id")
+        batch_op.drop_index("ix_held_sub_key_id")
+
+    op.drop_table("held")
     with op.batch_alter_table("exceptions", schema=None) as batch_op:
         batch_op.drop_index("ix_exceptions_status_reason")
 
     op.drop_table("exceptions")
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_index("ix_events_type_received")
-        batch_op.drop_index("ix_events_partner_received")
+        batch_op.drop_index("ix_events_slot_seq")
+        batch_op.drop_index("ix_events_received")
         batch_op.drop_index("ix_events_correlation")
 
     op.drop_table("events")
     op.drop_table("duplicates")
     op.drop_table("documents")
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.drop_index("ix_deliveries_sub_key_id")
-        batch_op.drop_index("ix_deliveries_sub_id")
-
-    op.drop_table("deliveries")
     with op.batch_alter_table("dead_letters", schema=None) as batch_op:
         batch_op.drop_index("ix_dead_letters_status")
 

@@ -1,0 +1,411 @@
+"""Claiming from the SQL event log: slot leases over per-subscription cursors.
+
+A claim leases whole slots. For each slot with work (its head is past the
+subscription's cursor, or a held event is due) it hands out, in order:
+
+1. held events that are due: for an ordered subscription only the first held
+   event of each key, because the others wait behind it;
+2. new events after the cursor whose type the subscription wants. On an
+   ordered subscription an event whose key has held events is not handed out
+   but queued behind them (``held``, reason ``blocked``): a failing event
+   blocks its own key and nothing else.
+
+Events not newer (by ``source_sequence``) than the last applied for their key,
+or than one handed out before them in the same claim, are skipped and counted.
+The cursor moves when the claim is settled (``sql_settle``). A slot whose
+lease expired unsettled counts a redelivery against the event at its cursor,
+and until the cursor has passed everything that claim held, the slot hands
+out one event at a time: a message that kills its worker is isolated, its
+attempts climb with each death, and the worker dead-letters it when they
+exceed the policy.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    exists,
+    or_,
+    select,
+    union_all,
+    update,
+)
+
+from distsync.runtime.backends.sql_append import load_subscription, slot_of
+from distsync.runtime.backends.sql_held import hold, unblock_next
+from distsync.runtime.backends.sql_rows import EVENT_FIELDS, event_from_row, stored_event
+from distsync.runtime.ports import Delivery, StoredEvent, SubscriptionSpec
+from distsync.store.tables import (
+    events,
+    held,
+    slot_heads,
+    subscription_slots,
+    subscriptions,
+    watermarks,
+)
+
+MAX_ROUNDS = 64
+
+
+@dataclass(frozen=True)
+class _Slot:
+    slot: int
+    cursor: int
+    head: int
+    expired: bool
+    redeliveries: int
+    isolate_to: int
+    has_held: bool
+    has_due: bool
+
+    @property
+    def isolating(self) -> bool:
+        return self.expired or self.cursor < self.isolate_to
+
+
+@dataclass
+class _Batch:
+    """What a claim hands out, and where each slot's cursor goes when it is settled."""
+
+    held: list[tuple[int, int, StoredEvent]]  # (held id, attempts so far, event)
+    fresh: list[StoredEvent]
+    blocked: list[StoredEvent] = field(default_factory=list)
+    stale_held: list[tuple[int, str]] = field(default_factory=list)  # (held id, key)
+    stale_fresh: int = 0
+    cutoff: int | None = None
+
+
+def type_clause(spec: SubscriptionSpec) -> ColumnElement[bool]:
+    """SQL for the subscription's shell-style type patterns."""
+    return or_(*(events.c.type.like(like_pattern(p), escape="\\") for p in spec.event_types))
+
+
+def like_pattern(pattern: str) -> str:
+    """A shell-style pattern as a LIKE pattern with ``\\`` as escape (``_`` is literal)."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def claim(
+    conn: Connection, subscription: str, *, token: str, limit: int, now: float, lease_seconds: float
+) -> list[Delivery]:
+    spec = load_subscription(conn, subscription)
+    for _ in range(MAX_ROUNDS):  # a round that only skips or queues events moves cursors
+        slots, room = _choose(_slots_with_work(conn, subscription, now), limit)
+        if not slots:
+            return []
+        batch = _read(conn, spec, slots, room, now)
+        _bookkeep(conn, spec, batch)
+        handed = _deliveries(spec, slots, batch, token)
+        _lease_and_move(conn, spec.name, slots, batch, handed, token, now + lease_seconds)
+        if handed:
+            return handed
+    return []
+
+
+def _choose(slots: list[_Slot], limit: int) -> tuple[list[_Slot], int]:
+    """The slots to read: a crashed one alone, one event at a time; else enough for ``limit``."""
+    for slot in slots:
+        if slot.isolating:
+            return [slot], 1
+    chosen: list[_Slot] = []
+    estimate = 0
+    for slot in slots:
+        chosen.append(slot)
+        estimate += max(slot.head - slot.cursor, 0) + (limit if slot.has_due else 0)
+        if estimate >= limit:
+            break
+    return chosen, limit
+
+
+def _slots_with_work(conn: Connection, subscription: str, now: float) -> list[_Slot]:
+    ss = subscription_slots
+    head = select(slot_heads.c.max_seq).where(slot_heads.c.slot == ss.c.slot).scalar_subquery()
+    any_held = exists().where(held.c.subscription == ss.c.subscription, held.c.slot == ss.c.slot)
+    due = exists().where(
+        held.c.subscription == ss.c.subscription,
+        held.c.slot == ss.c.slot,
+        held.c.available_at <= now,
+    )
+    rows = conn.execute(
+        select(
+            ss.c.slot,
+            ss.c.cursor,
+            head.label("head"),
+            ss.c.lease_token,
+            ss.c.redeliveries,
+            ss.c.claimed_to,
+            ss.c.isolate_to,
+            any_held.label("has_held"),
+            due.label("has_due"),
+        )
+        .where(ss.c.subscription == subscription, ss.c.lease_expires <= now)
+        .where(or_(head > ss.c.cursor, due))
+        .order_by(ss.c.cursor)
+    ).all()
+    return [_slot(r) for r in rows]
+
+
+def _slot(row: Any) -> _Slot:
+    expired = row.lease_token is not None
+    return _Slot(
+        slot=row.slot,
+        cursor=row.cursor,
+        head=row.head or 0,
+        expired=expired,
+        redeliveries=row.redeliveries + (1 if expired else 0),
+        isolate_to=max(row.isolate_to, row.claimed_to or 0) if expired else row.isolate_to,
+        has_held=bool(row.has_held),
+        has_due=bool(row.has_due),
+    )
+
+
+def _read(
+    conn: Connection, spec: SubscriptionSpec, slots: list[_Slot], limit: int, now: float
+) -> _Batch:
+    with_held = [s.slot for s in slots if s.has_held]
+    rows = _held_rows(conn, spec.name, with_held) if with_held else []
+    due, waiting_keys = _due_held(spec, rows, now)
+    batch = _Batch(held=due[:limit], fresh=[])
+    room = limit - len(batch.held)
+    if room > 0:
+        batch.fresh, batch.cutoff = _fresh_events(conn, spec, slots, room)
+    else:
+        batch.cutoff = -1  # nothing read from the stream: no cursor moves
+    if spec.ordered and waiting_keys:
+        batch.blocked = [e for e in batch.fresh if e.envelope.partition_key in waiting_keys]
+        batch.fresh = [e for e in batch.fresh if e.envelope.partition_key not in waiting_keys]
+    _drop_stale(conn, spec.name, batch)
+    return batch
+
+
+def _held_rows(conn: Connection, subscription: str, slots: list[int]) -> list[Any]:
+    query = (
+        select(held.c.id, held.c.attempts, held.c.available_at, events)
+        .join(events, events.c.seq == held.c.seq)
+        .where(held.c.subscription == subscription, held.c.slot.in_(slots))
+        .order_by(held.c.id)
+    )
+    return list(conn.execute(query).mappings())
+
+
+def _due_held(
+    spec: SubscriptionSpec, rows: list[Any], now: float
+) -> tuple[list[tuple[int, int, StoredEvent]], set[str]]:
+    """Held events to hand out now, and the keys that have held events at all."""
+    due: list[tuple[int, int, StoredEvent]] = []
+    seen: set[str] = set()
+    for row in rows:
+        key = row["partition_key"]
+        first_of_key = key not in seen
+        seen.add(key)
+        if row["available_at"] <= now and (first_of_key or not spec.ordered):
+            due.append((row["id"], row["attempts"], stored_event(row)))
+    return due, seen
+
+
+def _fresh_events(
+    conn: Connection, spec: SubscriptionSpec, slots: list[_Slot], room: int
+) -> tuple[list[StoredEvent], int | None]:
+    """The next ``room`` wanted events across the slots, oldest first, and the cut-off seq.
+
+    The cut-off is the last seq read when ``room`` was filled (everything up to
+    it in these slots has been seen), ``None`` when every slot was read to its head.
+    """
+    readable = [s for s in slots if s.head > s.cursor]
+    if not readable:
+        return [], None
+    params: dict[str, Any] = {"room": room}
+    for i, s in enumerate(readable):
+        params.update({f"s{i}": s.slot, f"c{i}": s.cursor, f"h{i}": s.head})
+    for j, pattern in enumerate(spec.event_types):
+        params[f"t{j}"] = like_pattern(pattern)
+    statement = _fresh_statement(len(readable), len(spec.event_types))
+    fresh = [event_from_row(row) for row in conn.execute(statement, params)]
+    return fresh, (fresh[-1].seq if len(fresh) == room else None)
+
+
+@functools.cache
+def _fresh_statement(branches: int, patterns: int) -> Any:
+    """One statement per shape, built once: SQLAlchemy then reuses its compiled form."""
+    columns = [events.c[name] for name in EVENT_FIELDS]
+    wanted = or_(*(events.c.type.like(bindparam(f"t{j}"), escape="\\") for j in range(patterns)))
+    parts = [
+        select(*columns)
+        .where(
+            events.c.slot == bindparam(f"s{i}"),
+            events.c.seq > bindparam(f"c{i}"),
+            events.c.seq <= bindparam(f"h{i}"),
+            wanted,
+        )
+        .order_by(events.c.seq)
+        .limit(bindparam("room"))
+        .subquery()
+        for i in range(branches)
+    ]
+    union = union_all(*(select(part) for part in parts)).subquery()
+    return select(union).order_by(union.c.seq).limit(bindparam("room"))
+
+
+def _drop_stale(conn: Connection, subscription: str, batch: _Batch) -> None:
+    candidates = [e for _, _, e in batch.held] + batch.fresh
+    keys = {e.envelope.partition_key for e in candidates if e.envelope.source_sequence is not None}
+    if not keys:
+        return
+    marks = dict(
+        conn.execute(
+            select(watermarks.c.partition_key, watermarks.c.source_sequence).where(
+                watermarks.c.subscription == subscription, watermarks.c.partition_key.in_(keys)
+            )
+        ).all()
+    )
+    batch.stale_held = [
+        (held_id, event.envelope.partition_key)
+        for held_id, _, event in batch.held
+        if _is_stale(event, marks)
+    ]
+    stale_ids = {held_id for held_id, _ in batch.stale_held}
+    batch.held = [h for h in batch.held if h[0] not in stale_ids]
+    kept = [e for e in batch.fresh if not _is_stale(e, marks)]
+    batch.stale_fresh = len(batch.fresh) - len(kept)
+    batch.fresh = kept
+
+
+def _is_stale(event: StoredEvent, marks: dict[str, int]) -> bool:
+    """Not newer than what was applied, or handed out earlier in this claim; updates ``marks``."""
+    sequence = event.envelope.source_sequence
+    if sequence is None:
+        return False
+    key = event.envelope.partition_key
+    mark = marks.get(key)
+    if mark is not None and sequence <= mark:
+        return True
+    marks[key] = sequence
+    return False
+
+
+def _bookkeep(conn: Connection, spec: SubscriptionSpec, batch: _Batch) -> None:
+    """Queue blocked events behind their key, drop stale held ones, count what was skipped."""
+    hold(
+        conn,
+        [
+            {
+                "subscription": spec.name,
+                "slot": slot_of(e.envelope.partition_key),
+                "seq": e.seq,
+                "partition_key": e.envelope.partition_key,
+                "reason": "blocked",
+            }
+            for e in batch.blocked
+        ],
+    )
+    if batch.stale_held:
+        conn.execute(held.delete().where(held.c.id.in_([i for i, _ in batch.stale_held])))
+        unblock_next(conn, [(spec.name, key) for _, key in batch.stale_held])
+    skipped = len(batch.stale_held) + batch.stale_fresh
+    if skipped:
+        conn.execute(
+            update(subscriptions)
+            .where(subscriptions.c.name == spec.name)
+            .values(skipped_stale=subscriptions.c.skipped_stale + skipped)
+        )
+
+
+def _deliveries(
+    spec: SubscriptionSpec, slots: list[_Slot], batch: _Batch, token: str
+) -> list[Delivery]:
+    attempt = {s.slot: s.redeliveries + 1 for s in slots}
+    handed = [
+        Delivery(f"h{held_id}", spec.name, e.envelope, attempts + 1, token, e.seq)
+        for held_id, attempts, e in batch.held
+    ]
+    handed += [
+        Delivery(
+            f"e{e.seq}",
+            spec.name,
+            e.envelope,
+            attempt[slot_of(e.envelope.partition_key)],
+            token,
+            e.seq,
+        )
+        for e in batch.fresh
+    ]
+    return handed
+
+
+def _lease_and_move(
+    conn: Connection,
+    subscription: str,
+    slots: list[_Slot],
+    batch: _Batch,
+    handed: list[Delivery],
+    token: str,
+    until: float,
+) -> None:
+    """Lease the slots that handed something out; move the cursors of the others."""
+    if batch.held:
+        ids = [h[0] for h in batch.held]
+        conn.execute(update(held).where(held.c.id.in_(ids)).values(attempts=held.c.attempts + 1))
+    counts = Counter(slot_of(d.envelope.partition_key) for d in handed)
+    leased = [s for s in slots if counts[s.slot]]
+    idle = [s for s in slots if not counts[s.slot]]
+    ss = subscription_slots
+    where = (ss.c.subscription == subscription, ss.c.slot == bindparam("b_slot"))
+    if leased:
+        conn.execute(
+            update(ss)
+            .where(*where)
+            .values(
+                lease_token=token,
+                lease_expires=until,
+                claimed_to=bindparam("b_to"),
+                claimed_count=bindparam("b_count"),
+                redeliveries=bindparam("b_redeliveries"),
+                isolate_to=bindparam("b_isolate"),
+            ),
+            [
+                {
+                    "b_slot": s.slot,
+                    "b_to": _cursor_after(s, batch),
+                    "b_count": counts[s.slot],
+                    "b_redeliveries": s.redeliveries,
+                    "b_isolate": s.isolate_to,
+                }
+                for s in leased
+            ],
+        )
+    if idle:
+        conn.execute(
+            update(ss)
+            .where(*where)
+            .values(cursor=bindparam("b_to"), lease_token=None, lease_expires=0, claimed_to=None),
+            [{"b_slot": s.slot, "b_to": _cursor_after(s, batch)} for s in idle],
+        )
+
+
+def _cursor_after(slot: _Slot, batch: _Batch) -> int:
+    if batch.cutoff is None:
+        return slot.head
+    if batch.cutoff < 0:
+        return slot.cursor
+    return max(slot.cursor, min(slot.head, batch.cutoff))
+
+
+def extend(conn: Connection, tokens: set[tuple[str, str]], until: float) -> None:
+    """Renew the slot leases of in-flight claims ((subscription, token) pairs)."""
+    conn.execute(
+        update(subscription_slots)
+        .where(
+            subscription_slots.c.subscription == bindparam("b_sub"),
+            subscription_slots.c.lease_token == bindparam("b_token"),
+        )
+        .values(lease_expires=until),
+        [{"b_sub": sub, "b_token": token} for sub, token in tokens],
+    )
