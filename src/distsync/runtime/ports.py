@@ -53,6 +53,7 @@ __all__ = [
     "AuditEntry",
     "Backend",
     "BatchConnector",
+    "ClaimRequest",
     "Connector",
     "DeadLetter",
     "DeadLetterRecord",
@@ -205,9 +206,20 @@ class AppendResult:
 
 
 @dataclass(frozen=True)
+class ClaimRequest:
+    """A claim to make right after a settle, in the same transaction (see ``settle``)."""
+
+    subscription: str
+    consumer: str
+    limit: int
+    lease_seconds: float
+
+
+@dataclass(frozen=True)
 class SettleResult:
     settled: int
     lease_lost: tuple[str, ...] = ()
+    claimed: tuple[Delivery, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -338,8 +350,15 @@ class MessageLog(Protocol):
     async def extend(self, deliveries: Sequence[Delivery], *, lease_seconds: float) -> None:
         """Push the lease of in-flight deliveries further out (a long handler's heartbeat)."""
 
-    async def settle(self, outcomes: Sequence[Outcome]) -> SettleResult:
-        """Apply outcomes and their effects in one transaction."""
+    async def settle(
+        self, outcomes: Sequence[Outcome], *, then_claim: ClaimRequest | None = None
+    ) -> SettleResult:
+        """Apply outcomes and their effects in one transaction.
+
+        With ``then_claim`` the next batch is claimed in that same transaction
+        and returned in ``SettleResult.claimed``: a busy consumer pays one
+        commit per batch instead of two.
+        """
 
     async def requeue(self, selection: ReplaySelection, *, actor: str, reason: str) -> int:
         """Replay: fresh deliveries for the selected events; audited. Returns how many."""

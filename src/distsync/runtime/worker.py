@@ -15,6 +15,7 @@ import asyncio
 import random
 import time
 import traceback
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from distsync.model.envelope import utcnow
 from distsync.runtime.context import HandlerContext
 from distsync.runtime.ports import (
     Ack,
+    ClaimRequest,
     DeadLetter,
     Delivery,
     DocumentStore,
@@ -119,35 +121,54 @@ class Worker:
         return total
 
     async def _loop(self, sub: Subscription, stop: asyncio.Event) -> None:
+        batch: list[Delivery] = []
         while not stop.is_set():
             try:
-                handled = await self.run_batch(sub, stop)
+                batch = batch or await self._claim(sub)
+                if not batch:
+                    await _wait(stop, self._settings.poll_interval)
+                    continue
+                batch = await self._process(sub, batch, stop, claim_next=True)
             except Exception:  # the loop must survive a database hiccup
                 log.exception(
                     "worker loop failed", action="worker.loop_failed", subscription=sub.spec.name
                 )
-                handled = 0
-            if handled < self._settings.batch_size:
+                batch = []
                 await _wait(stop, self._settings.poll_interval)
+        if batch:  # claimed while we were asked to stop: give it back untouched
+            await self._log.settle([Release(d) for d in batch])
 
     async def run_batch(self, sub: Subscription, stop: asyncio.Event) -> int:
         """Claim, handle and settle one batch; returns how many deliveries it claimed."""
-        batch = await self._log.claim(
+        batch = await self._claim(sub)
+        if batch:
+            await self._process(sub, batch, stop, claim_next=False)
+        return len(batch)
+
+    async def _claim(self, sub: Subscription) -> list[Delivery]:
+        return await self._log.claim(
             sub.spec.name,
             consumer=self._settings.consumer,
             limit=self._settings.batch_size,
             lease_seconds=self._settings.lease_seconds,
         )
-        if not batch:
-            return 0
+
+    async def _process(
+        self, sub: Subscription, batch: list[Delivery], stop: asyncio.Event, *, claim_next: bool
+    ) -> list[Delivery]:
+        """Handle and settle a batch; when asked, claim the next one in the same transaction."""
         heartbeat = asyncio.create_task(self._heartbeat(batch))
         try:
             outcomes = await self._handle_all(sub, batch, stop)
         finally:
             heartbeat.cancel()
-        result = await self._log.settle(outcomes)
+        follow = None
+        if claim_next and not stop.is_set():
+            s = self._settings
+            follow = ClaimRequest(sub.spec.name, s.consumer, s.batch_size, s.lease_seconds)
+        result = await self._log.settle(outcomes, then_claim=follow)
         self._count(sub, outcomes, result.lease_lost)
-        return len(batch)
+        return list(result.claimed)
 
     async def _heartbeat(self, batch: Sequence[Delivery]) -> None:
         interval = self._settings.lease_seconds / 3
@@ -278,16 +299,13 @@ class Worker:
         name = sub.spec.name
         m = self._metrics
         lost_ids = set(lost)
-        for outcome in outcomes:
-            if outcome.delivery.delivery_id in lost_ids:
-                continue
-            if isinstance(outcome, Ack):
-                m.delivered.labels(name).inc()
-            elif isinstance(outcome, Retry):
-                m.retries.labels(name).inc()
-            elif isinstance(outcome, DeadLetter):
-                m.dead_letters.labels(name).inc()
-            elif isinstance(outcome, Park):
+        kept = [o for o in outcomes if o.delivery.delivery_id not in lost_ids]
+        tally = Counter(type(o) for o in kept)
+        for kind, counter in ((Ack, m.delivered), (Retry, m.retries), (DeadLetter, m.dead_letters)):
+            if tally[kind]:
+                counter.labels(name).inc(tally[kind])
+        for outcome in kept:
+            if isinstance(outcome, Park):
                 m.parked.labels(name, outcome.reason_code).inc()
         if lost_ids:
             m.lease_lost.labels(name).inc(len(lost_ids))

@@ -19,6 +19,7 @@ from distsync.runtime.ports import (
     AppendResult,
     AttemptRecord,
     AuditEntry,
+    ClaimRequest,
     DeadLetter,
     DeadLetterRecord,
     Delivery,
@@ -137,7 +138,9 @@ class InMemoryMessageLog:
             if row is not None and row.lease_token == delivery.lease_token:
                 row.lease_expires = until
 
-    async def settle(self, outcomes: Sequence[Outcome]) -> SettleResult:
+    async def settle(
+        self, outcomes: Sequence[Outcome], *, then_claim: ClaimRequest | None = None
+    ) -> SettleResult:
         lost: list[str] = []
         for outcome in outcomes:
             row = self._rows.get(int(outcome.delivery.delivery_id))
@@ -145,7 +148,15 @@ class InMemoryMessageLog:
                 lost.append(outcome.delivery.delivery_id)
                 continue
             self._apply(outcome, row)
-        return SettleResult(len(outcomes) - len(lost), tuple(lost))
+        claimed: list[Delivery] = []
+        if then_claim is not None:
+            claimed = await self.claim(
+                then_claim.subscription,
+                consumer=then_claim.consumer,
+                limit=then_claim.limit,
+                lease_seconds=then_claim.lease_seconds,
+            )
+        return SettleResult(len(outcomes) - len(lost), tuple(lost), tuple(claimed))
 
     async def requeue(self, selection: ReplaySelection, *, actor: str, reason: str) -> int:
         targets = self._replay_targets(selection)

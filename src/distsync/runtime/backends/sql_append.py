@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Insert, Table, func, select
+from sqlalchemy import Connection, Insert, Table, bindparam, func, select
 
 from distsync.errors import SchemaViolation
 from distsync.model.envelope import Envelope
@@ -99,7 +99,7 @@ def append(
     """
     if not envelopes:
         return AppendResult((), {})
-    first = conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one() + 1
+    first = conn.execute(_LAST_SEQ()).scalar_one() + 1
     rows = [
         envelope_row(seq, slot_of(env.partition_key), env)
         for seq, env in enumerate(envelopes, first)
@@ -119,8 +119,7 @@ def append(
             heads[row["slot"]] = row["seq"]
     if heads:
         conn.execute(
-            upsert(insert, slot_heads, ["slot"], {"max_seq": lambda excluded: excluded.max_seq}),
-            [{"slot": slot, "max_seq": seq} for slot, seq in heads.items()],
+            _MOVE_HEADS(insert), [{"slot": slot, "max_seq": seq} for slot, seq in heads.items()]
         )
     return AppendResult(tuple(env.event_id for env in fresh), dupes)
 
@@ -142,8 +141,23 @@ def _insert_sql(dialect: str, table: str, columns: tuple[str, ...]) -> str:
 
 
 def _stored_seqs(conn: Connection, low: int, high: int) -> dict[int, str]:
-    query = select(events.c.seq, events.c.event_id).where(events.c.seq.between(low, high))
-    return dict(conn.execute(query).all())
+    return dict(conn.execute(_STORED(), {"low": low, "high": high}).all())
+
+
+@functools.cache
+def _LAST_SEQ() -> Any:
+    return select(func.coalesce(func.max(events.c.seq), 0))
+
+
+@functools.cache
+def _STORED() -> Any:
+    between = events.c.seq.between(bindparam("low"), bindparam("high"))
+    return select(events.c.seq, events.c.event_id).where(between)
+
+
+@functools.cache
+def _MOVE_HEADS(insert: InsertFactory) -> Any:
+    return upsert(insert, slot_heads, ["slot"], {"max_seq": lambda excluded: excluded.max_seq})
 
 
 def _duplicates_of(conn: Connection, refused: list[Envelope], now: datetime) -> dict[str, str]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,15 +127,19 @@ def _choose(slots: list[_Slot], limit: int) -> tuple[list[_Slot], int]:
 
 
 def _slots_with_work(conn: Connection, subscription: str, now: float) -> list[_Slot]:
+    rows = conn.execute(_SLOTS_WITH_WORK(), {"sub": subscription, "now": now}).all()
+    return [_slot(r) for r in rows]
+
+
+@functools.cache
+def _SLOTS_WITH_WORK() -> Any:
     ss = subscription_slots
+    now: Any = bindparam("now")
     head = select(slot_heads.c.max_seq).where(slot_heads.c.slot == ss.c.slot).scalar_subquery()
-    any_held = exists().where(held.c.subscription == ss.c.subscription, held.c.slot == ss.c.slot)
-    due = exists().where(
-        held.c.subscription == ss.c.subscription,
-        held.c.slot == ss.c.slot,
-        held.c.available_at <= now,
-    )
-    rows = conn.execute(
+    in_slot = (held.c.subscription == ss.c.subscription, held.c.slot == ss.c.slot)
+    any_held = exists().where(*in_slot)
+    due = exists().where(*in_slot, held.c.available_at <= now)
+    return (
         select(
             ss.c.slot,
             ss.c.cursor,
@@ -146,11 +151,10 @@ def _slots_with_work(conn: Connection, subscription: str, now: float) -> list[_S
             any_held.label("has_held"),
             due.label("has_due"),
         )
-        .where(ss.c.subscription == subscription, ss.c.lease_expires <= now)
+        .where(ss.c.subscription == bindparam("sub"), ss.c.lease_expires <= now)
         .where(or_(head > ss.c.cursor, due))
         .order_by(ss.c.cursor)
-    ).all()
-    return [_slot(r) for r in rows]
+    )
 
 
 def _slot(row: Any) -> _Slot:
@@ -322,6 +326,14 @@ def _deliveries(
     spec: SubscriptionSpec, slots: list[_Slot], batch: _Batch, token: str
 ) -> list[Delivery]:
     attempt = {s.slot: s.redeliveries + 1 for s in slots}
+    if all(a == 1 for a in attempt.values()):  # the usual case: no slot saw a dead consumer
+        return _handed(spec, batch, token, lambda _e: 1)
+    return _handed(spec, batch, token, lambda e: attempt[slot_of(e.envelope.partition_key)])
+
+
+def _handed(
+    spec: SubscriptionSpec, batch: _Batch, token: str, attempt_of: Callable[[StoredEvent], int]
+) -> list[Delivery]:
     handed = [
         Delivery(f"h{held_id}", spec.name, e.envelope, attempts + 1, token, e.seq)
         for held_id, attempts, e in batch.held
@@ -331,7 +343,7 @@ def _deliveries(
             f"e{e.seq}",
             spec.name,
             e.envelope,
-            attempt[slot_of(e.envelope.partition_key)],
+            attempt_of(e),
             token,
             e.seq,
         )
@@ -356,23 +368,15 @@ def _lease_and_move(
     counts = Counter(slot_of(d.envelope.partition_key) for d in handed)
     leased = [s for s in slots if counts[s.slot]]
     idle = [s for s in slots if not counts[s.slot]]
-    ss = subscription_slots
-    where = (ss.c.subscription == subscription, ss.c.slot == bindparam("b_slot"))
     if leased:
         conn.execute(
-            update(ss)
-            .where(*where)
-            .values(
-                lease_token=token,
-                lease_expires=until,
-                claimed_to=bindparam("b_to"),
-                claimed_count=bindparam("b_count"),
-                redeliveries=bindparam("b_redeliveries"),
-                isolate_to=bindparam("b_isolate"),
-            ),
+            _LEASE(),
             [
                 {
+                    "b_sub": subscription,
                     "b_slot": s.slot,
+                    "b_token": token,
+                    "b_until": until,
                     "b_to": _cursor_after(s, batch),
                     "b_count": counts[s.slot],
                     "b_redeliveries": s.redeliveries,
@@ -383,11 +387,42 @@ def _lease_and_move(
         )
     if idle:
         conn.execute(
-            update(ss)
-            .where(*where)
-            .values(cursor=bindparam("b_to"), lease_token=None, lease_expires=0, claimed_to=None),
-            [{"b_slot": s.slot, "b_to": _cursor_after(s, batch)} for s in idle],
+            _MOVE(),
+            [
+                {"b_sub": subscription, "b_slot": s.slot, "b_to": _cursor_after(s, batch)}
+                for s in idle
+            ],
         )
+
+
+def _one_slot() -> tuple[Any, ...]:
+    ss = subscription_slots
+    return (ss.c.subscription == bindparam("b_sub"), ss.c.slot == bindparam("b_slot"))
+
+
+@functools.cache
+def _LEASE() -> Any:
+    return (
+        update(subscription_slots)
+        .where(*_one_slot())
+        .values(
+            lease_token=bindparam("b_token"),
+            lease_expires=bindparam("b_until"),
+            claimed_to=bindparam("b_to"),
+            claimed_count=bindparam("b_count"),
+            redeliveries=bindparam("b_redeliveries"),
+            isolate_to=bindparam("b_isolate"),
+        )
+    )
+
+
+@functools.cache
+def _MOVE() -> Any:
+    return (
+        update(subscription_slots)
+        .where(*_one_slot())
+        .values(cursor=bindparam("b_to"), lease_token=None, lease_expires=0, claimed_to=None)
+    )
 
 
 def _cursor_after(slot: _Slot, batch: _Batch) -> int:

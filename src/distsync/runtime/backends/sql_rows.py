@@ -93,46 +93,31 @@ def event_from_row(row: Sequence[Any]) -> StoredEvent:
         correlation_id, causation_id, idempotency_key, partition_key, source_sequence,
         source_ts, occurred_at, received_at, payload,
     ) = row  # fmt: skip
-    envelope = Envelope.model_construct(
-        event_id=event_id,
-        type=event_type,
-        schema_version=version,
-        source_system=source_system,
-        partner=partner,
-        tenant=tenant,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        idempotency_key=idempotency_key,
-        partition_key=partition_key,
-        source_sequence=source_sequence,
-        source_timestamp=None if source_ts is None else datetime.fromisoformat(source_ts),
-        occurred_at=datetime.fromisoformat(occurred_at),
-        received_at=datetime.fromisoformat(received_at),
-        payload=orjson.loads(payload),
+    envelope = Envelope.trusted(
+        {
+            "event_id": event_id,
+            "type": event_type,
+            "schema_version": version,
+            "source_system": source_system,
+            "partner": partner,
+            "tenant": tenant,
+            "correlation_id": correlation_id,
+            "causation_id": causation_id,
+            "idempotency_key": idempotency_key,
+            "partition_key": partition_key,
+            "source_sequence": source_sequence,
+            "source_timestamp": None if source_ts is None else datetime.fromisoformat(source_ts),
+            "occurred_at": datetime.fromisoformat(occurred_at),
+            "received_at": datetime.fromisoformat(received_at),
+            "payload": orjson.loads(payload),
+        }
     )
     return StoredEvent(seq, envelope)
 
 
 def stored_event(row: Mapping[Any, Any]) -> StoredEvent:
-    source_ts = row["source_timestamp"]
-    envelope = Envelope.model_construct(
-        event_id=row["event_id"],
-        type=row["type"],
-        schema_version=row["schema_version"],
-        source_system=row["source_system"],
-        partner=row["partner"],
-        tenant=row["tenant"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        idempotency_key=row["idempotency_key"],
-        partition_key=row["partition_key"],
-        source_sequence=row["source_sequence"],
-        source_timestamp=None if source_ts is None else parse_time(source_ts),
-        occurred_at=parse_time(row["occurred_at"]),
-        received_at=parse_time(row["received_at"]),
-        payload=orjson.loads(row["payload"]),
-    )
-    return StoredEvent(row["seq"], envelope)
+    """An event from a row mapping that holds the ``events`` columns (ops queries)."""
+    return event_from_row([row[name] for name in EVENT_FIELDS])
 
 
 def attempt_record(row: Mapping[Any, Any]) -> AttemptRecord:

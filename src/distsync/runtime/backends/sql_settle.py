@@ -10,6 +10,7 @@ held events update or delete their row. An outcome whose slot lease was lost
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -51,6 +52,8 @@ class IncompleteSettle(ValueError):
 def settle(
     conn: Connection, outcomes: Sequence[Outcome], now: datetime, insert: InsertFactory
 ) -> SettleResult:
+    if not outcomes:
+        return SettleResult(0)
     groups: dict[SlotKey, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
         d = outcome.delivery
@@ -69,14 +72,20 @@ def settle(
 
 
 def _leases(conn: Connection, keys: list[SlotKey]) -> dict[SlotKey, Any]:
-    ss = subscription_slots
-    subs = {sub for sub, _ in keys}
-    rows = conn.execute(
-        select(
-            ss.c.subscription, ss.c.slot, ss.c.lease_token, ss.c.claimed_to, ss.c.claimed_count
-        ).where(ss.c.subscription.in_(subs), ss.c.slot.in_({slot for _, slot in keys}))
-    ).all()
+    params = {"b_subs": list({sub for sub, _ in keys}), "b_slots": list({n for _, n in keys})}
+    rows = conn.execute(_LEASES(), params).all()
     return {(r.subscription, r.slot): r for r in rows}
+
+
+@functools.cache
+def _LEASES() -> Any:
+    ss = subscription_slots
+    return select(
+        ss.c.subscription, ss.c.slot, ss.c.lease_token, ss.c.claimed_to, ss.c.claimed_count
+    ).where(
+        ss.c.subscription.in_(bindparam("b_subs", expanding=True)),
+        ss.c.slot.in_(bindparam("b_slots", expanding=True)),
+    )
 
 
 def _holds(lease: Any, group: list[Outcome]) -> bool:
@@ -94,8 +103,16 @@ def _holds(lease: Any, group: list[Outcome]) -> bool:
 def _advance_cursors(conn: Connection, keys: list[SlotKey], leases: dict[SlotKey, Any]) -> None:
     if not keys:
         return
-    ss = subscription_slots
     conn.execute(
+        _ADVANCE(),
+        [{"b_sub": s, "b_slot": n, "b_cursor": leases[(s, n)].claimed_to} for s, n in keys],
+    )
+
+
+@functools.cache
+def _ADVANCE() -> Any:
+    ss = subscription_slots
+    return (
         update(ss)
         .where(ss.c.subscription == bindparam("b_sub"), ss.c.slot == bindparam("b_slot"))
         .values(
@@ -105,8 +122,7 @@ def _advance_cursors(conn: Connection, keys: list[SlotKey], leases: dict[SlotKey
             claimed_to=None,
             claimed_count=0,
             redeliveries=0,
-        ),
-        [{"b_sub": s, "b_slot": n, "b_cursor": leases[(s, n)].claimed_to} for s, n in keys],
+        )
     )
 
 
@@ -234,11 +250,15 @@ def _apply_acks(
     _write_documents(conn, acks, now, insert)
     _advance_watermarks(conn, acks, insert)
     counts = Counter(ack.delivery.subscription for ack in acks)
-    conn.execute(
+    conn.execute(_COUNT_ACKED(), [{"b_name": name, "b_n": n} for name, n in counts.items()])
+
+
+@functools.cache
+def _COUNT_ACKED() -> Any:
+    return (
         update(subscriptions)
         .where(subscriptions.c.name == bindparam("b_name"))
-        .values(acked=subscriptions.c.acked + bindparam("b_n")),
-        [{"b_name": name, "b_n": n} for name, n in counts.items()],
+        .values(acked=subscriptions.c.acked + bindparam("b_n"))
     )
 
 

@@ -24,6 +24,7 @@ from distsync.runtime.ports import (
     AppendResult,
     AttemptRecord,
     AuditEntry,
+    ClaimRequest,
     DeadLetterRecord,
     Delivery,
     EventFilter,
@@ -129,10 +130,25 @@ class SqliteMessageLog:
             tokens = {(d.subscription, d.lease_token) for d in deliveries}
             await self._write(sql_claim.extend, tokens, until)
 
-    async def settle(self, outcomes: Sequence[Outcome]) -> SettleResult:
-        if not outcomes:
-            return SettleResult(0)
-        return await self._write(sql_settle.settle, list(outcomes), self._clock(), _insert)
+    async def settle(
+        self, outcomes: Sequence[Outcome], *, then_claim: ClaimRequest | None = None
+    ) -> SettleResult:
+        def run(conn: Connection) -> SettleResult:
+            now = self._clock()
+            result = sql_settle.settle(conn, list(outcomes), now, _insert)
+            if then_claim is None:
+                return result
+            claimed = sql_claim.claim(
+                conn,
+                then_claim.subscription,
+                token=lease_token(then_claim.consumer),
+                limit=then_claim.limit,
+                now=now.timestamp(),
+                lease_seconds=then_claim.lease_seconds,
+            )
+            return SettleResult(result.settled, result.lease_lost, tuple(claimed))
+
+        return await self._write(run)
 
     async def requeue(self, selection: ReplaySelection, *, actor: str, reason: str) -> int:
         return await self._write(sql_ops.requeue, selection, actor, reason, self._clock())
