@@ -74,6 +74,21 @@ class Envelope(BaseModel):
     received_at: AwareDatetime = Field(default_factory=utcnow)
     payload: dict[str, Any]
 
+    @classmethod
+    def trusted(cls, fields: dict[str, Any]) -> Envelope:
+        """Rebuild an envelope validated before (read back from the log) without validating.
+
+        ``fields`` must hold every field with the right types. This is
+        ``model_construct`` without its per-field default handling, which
+        costs more than the rest of reading an event back.
+        """
+        envelope = cls.__new__(cls)
+        object.__setattr__(envelope, "__dict__", fields)
+        object.__setattr__(envelope, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(envelope, "__pydantic_extra__", None)
+        object.__setattr__(envelope, "__pydantic_private__", None)
+        return envelope
+
     def document(self, model: builtins.type[D]) -> D:
         """The payload as a canonical document; a mismatch names the event and field."""
         try:
