@@ -81,7 +81,8 @@ def open_backend(landscape: Landscape, clock: Callable[[], datetime] = utcnow) -
     """The backend the profile names, opened and migrated."""
     runtime = landscape.runtime
     if runtime.profile == "embedded":
-        return SqliteMessageLog.open(runtime.database_url, clock=clock)
+        synchronous = runtime.durability.upper()
+        return SqliteMessageLog.open(runtime.database_url, clock=clock, synchronous=synchronous)
     raise ConfigError(
         f"profile {runtime.profile!r} is not available yet: this version runs the embedded "
         "profile (SQLite); set runtime.profile: embedded"
@@ -100,6 +101,7 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
         backend,
         settings=IntakeSettings(max_payload_bytes=landscape.runtime.max_payload_bytes),
         metrics=metrics,
+        subscriptions=[sub.spec for sub in subscriptions],
     )
     return Services(landscape, backend, metrics, intake, connectors, subscriptions, clock)
 

@@ -162,6 +162,7 @@ class Settings(_Model):
     retry: RetryPolicy = RetryPolicy()
     http: HttpSettings = HttpSettings()
     log_level: LogLevel = "info"
+    durability: Literal["full", "normal"] = "full"
     subscriptions: dict[Name, SubscriptionSettings] = {}
 
     @field_validator("database")

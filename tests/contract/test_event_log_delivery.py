@@ -334,7 +334,9 @@ async def test_a_key_queued_behind_a_retry_runs_in_order_after_it(log, clock: Fr
     assert done == [9, 1, 2, 3, 4]
 
 
-async def test_events_held_by_a_dead_consumer_come_back_one_at_a_time(log, clock: FrozenClock) -> None:
+async def test_events_held_by_a_dead_consumer_come_back_one_at_a_time(
+    log, clock: FrozenClock
+) -> None:
     await log.register(ORDERED)
     envs = [make_envelope(partition=f"K{i}") for i in range(5)]
     await log.append(envs)

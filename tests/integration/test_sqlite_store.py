@@ -62,3 +62,14 @@ async def test_everything_survives_closing_and_reopening_the_file(tmp_path: Path
 def test_in_memory_sqlite_is_refused() -> None:
     with pytest.raises(ConfigError, match="database file is required"):
         SqliteMessageLog.open("sqlite:///:memory:")
+
+
+async def test_a_database_older_than_the_code_asks_for_db_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    log = SqliteMessageLog.open(url)
+    await log.register(SPEC)
+    with sqlite3.connect(tmp_path / "old.sqlite") as conn:
+        conn.execute("DROP TABLE held")
+    with pytest.raises(ConfigError, match="run `distsync db upgrade`"):
+        await log.claim("inventory", consumer="c", limit=1, lease_seconds=1)
+    await log.close()

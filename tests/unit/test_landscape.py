@@ -389,7 +389,7 @@ def test_a_single_problem_error_is_located_at_its_line(tmp_path: Path) -> None:
     assert caught.value.location == f"{path}:3:3"
     assert str(caught.value) == f"{path}:3:3: runtime.port: unknown key 'port'; allowed here: " + (
         "profile, database, batch_size, concurrency, lease_seconds, max_payload_bytes, "
-        "poll_interval_ms, retry, http, log_level, subscriptions"
+        "poll_interval_ms, retry, http, log_level, durability, subscriptions"
     )
 
 

@@ -283,3 +283,11 @@ def test_backoff_delay_grows_then_caps() -> None:
     assert [policy.backoff(n, 1.0) for n in range(1, 6)] == [2, 4, 8, 16, 30]
     assert policy.backoff(3, 0.5) == 4
     assert timedelta(seconds=policy.backoff(60, 1.0)) == timedelta(seconds=30)
+
+
+async def test_intake_registers_the_subscriptions_before_its_first_append(log, clock) -> None:
+    from distsync.runtime.intake import Intake, IntakeSettings
+
+    intake = Intake(log, settings=IntakeSettings(), metrics=Metrics(), subscriptions=[SPEC])
+    await intake.accept([make_envelope()])
+    assert len(await log.claim("inventory", consumer="c", limit=10, lease_seconds=30)) == 1

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from distsync.errors import MalformedDocument, PermanentError, SchemaViolation
 from distsync.model.catalog import spec_for_event, validate_payload
 from distsync.model.envelope import Envelope
-from distsync.runtime.ports import AppendResult, MessageLog
+from distsync.runtime.ports import AppendResult, MessageLog, SubscriptionSpec
 from distsync.telemetry import Metrics
 
 RESERVED_PREFIXES = ("outbound.",)
@@ -81,12 +81,25 @@ def _check_type(envelope: Envelope) -> None:
 
 
 class Intake:
-    """Validates inbound envelopes and appends them to the log in one batch."""
+    """Validates inbound envelopes and appends them to the log in one batch.
 
-    def __init__(self, log: MessageLog, *, settings: IntakeSettings, metrics: Metrics) -> None:
+    Before its first append it registers every subscription of this landscape
+    (``subscriptions``): a subscription receives only what is appended after it
+    exists, so nothing may be accepted before the consumers are known.
+    """
+
+    def __init__(
+        self,
+        log: MessageLog,
+        *,
+        settings: IntakeSettings,
+        metrics: Metrics,
+        subscriptions: Sequence[SubscriptionSpec] = (),
+    ) -> None:
         self._log = log
         self._settings = settings
         self._metrics = metrics
+        self._unregistered = list(subscriptions)
 
     def parse(self, raw: bytes, *, origin: str = "envelope") -> Envelope:
         return parse_envelope(raw, settings=self._settings, origin=origin)
@@ -97,6 +110,9 @@ class Intake:
         return await self.accept(envelopes)
 
     async def accept(self, envelopes: Sequence[Envelope]) -> AppendResult:
+        while self._unregistered:
+            await self._log.register(self._unregistered[0])
+            self._unregistered.pop(0)
         result = await self._log.append(envelopes)
         for envelope in envelopes:
             counter = self._metrics.duplicates if envelope.event_id in result.duplicates else None

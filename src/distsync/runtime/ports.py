@@ -282,6 +282,7 @@ class AttemptRecord:
     outcome: str
     error_class: str
     message: str
+    subscription: str = ""
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,9 @@ class MessageLog(Protocol):
 
 class LogInspector(Protocol):
     """The read side used by the CLI, the ops API and the console."""
+
+    async def ping(self) -> None:
+        """Answer quickly when the store can be read (readiness probes); raise when not."""
 
     async def get_event(self, event_id: str) -> StoredEvent | None: ...
 

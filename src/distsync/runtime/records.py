@@ -21,6 +21,20 @@ class ResolutionRefused(DistsyncError):
     """A resolution that the exception does not offer, or an exception already closed."""
 
 
+class InvalidSelection(DistsyncError):
+    """A replay selection that cannot be carried out as given."""
+
+
+def record_ids(selection: ReplaySelection) -> list[int]:
+    """Dead-letter or exception ids of a selection, refusing ones that are not numbers."""
+    wrong = [i for i in selection.ids if not i.isdigit()]
+    if wrong:
+        raise InvalidSelection(
+            f"replaying {selection.source}: ids are numbers, not {', '.join(map(repr, wrong))}"
+        )
+    return [int(i) for i in selection.ids]
+
+
 def check_resolution(record: ParkedRecord | None, exception_id: int, action: str) -> RecordStatus:
     """The status an exception takes when resolved with ``action``; refuses what is not offered."""
     if record is None:

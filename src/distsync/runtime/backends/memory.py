@@ -42,6 +42,7 @@ from distsync.runtime.ports import (
 from distsync.runtime.records import (
     check_resolution,
     reason_of,
+    record_ids,
     selection_summary,
     summarise_stats,
 )
@@ -183,6 +184,9 @@ class InMemoryMessageLog:
         return None
 
     # -- read side ----------------------------------------------------------
+
+    async def ping(self) -> None:
+        return None
 
     async def get_event(self, event_id: str) -> StoredEvent | None:
         return self._by_id.get(event_id)
@@ -356,11 +360,14 @@ class InMemoryMessageLog:
     def _note_attempt(
         self, envelope: Envelope, row: _Row, outcome: str, error_class: str, message: str
     ) -> None:
-        record = AttemptRecord(row.attempts, self._clock(), outcome, error_class, message)
+        record = AttemptRecord(
+            row.attempts, self._clock(), outcome, error_class, message, row.subscription
+        )
         self._attempts.setdefault(envelope.event_id, []).append(record)
 
     def _with_history(self, record: DeadLetterRecord) -> DeadLetterRecord:
-        history = tuple(self._attempts.get(record.event.envelope.event_id, []))
+        every = self._attempts.get(record.event.envelope.event_id, [])
+        history = tuple(a for a in every if a.subscription == record.subscription)
         return replace(record, history=history)
 
     def _replay_targets(self, selection: ReplaySelection) -> list[tuple[str, int]]:
@@ -431,7 +438,7 @@ def _record_selected(
     if record.status != RecordStatus.OPEN:
         return False
     if selection.ids:
-        return str(record_id) in selection.ids
+        return record_id in record_ids(selection)
     if selection.reason_code is not None and reason_of(record) != selection.reason_code:
         return False
     if selection.subscriptions and record.subscription not in selection.subscriptions:

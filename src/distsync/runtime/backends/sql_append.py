@@ -18,8 +18,9 @@ from sqlalchemy import Connection, Insert, Table, bindparam, func, select
 
 from distsync.errors import SchemaViolation
 from distsync.model.envelope import Envelope
+from distsync.runtime.backends.sql_recent import note_appended
 from distsync.runtime.backends.sql_rows import dumps, envelope_row, iso
-from distsync.runtime.ports import AppendResult, SubscriptionSpec
+from distsync.runtime.ports import AppendResult, StoredEvent, SubscriptionSpec
 from distsync.store.tables import (
     SLOTS,
     duplicates,
@@ -110,6 +111,14 @@ def append(
         stored.get(row["seq"]) == env.event_id for row, env in zip(rows, envelopes, strict=True)
     ]
     fresh = [env for env, ok in zip(envelopes, landed, strict=True) if ok]
+    note_appended(
+        conn,
+        [
+            StoredEvent(row["seq"], env)
+            for row, env, ok in zip(rows, envelopes, landed, strict=True)
+            if ok
+        ],
+    )
     dupes = _duplicates_of(
         conn, [env for env, ok in zip(envelopes, landed, strict=True) if not ok], now
     )

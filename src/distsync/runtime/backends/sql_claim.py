@@ -41,6 +41,7 @@ from sqlalchemy import (
 
 from distsync.runtime.backends.sql_append import load_subscription, slot_of
 from distsync.runtime.backends.sql_held import hold, unblock_next
+from distsync.runtime.backends.sql_recent import recent_of
 from distsync.runtime.backends.sql_rows import EVENT_FIELDS, event_from_row, stored_event
 from distsync.runtime.ports import Delivery, StoredEvent, SubscriptionSpec
 from distsync.store.tables import (
@@ -222,6 +223,7 @@ def _fresh_events(
 
     The cut-off is the last seq read when ``room`` was filled (everything up to
     it in these slots has been seen), ``None`` when every slot was read to its head.
+    Events this process appended recently come from memory; the rest are read.
     """
     readable = [s for s in slots if s.head > s.cursor]
     if not readable:
@@ -232,17 +234,33 @@ def _fresh_events(
     for j, pattern in enumerate(spec.event_types):
         params[f"t{j}"] = like_pattern(pattern)
     statement = _fresh_statement(len(readable), len(spec.event_types))
-    fresh = [event_from_row(row) for row in conn.execute(statement, params)]
-    return fresh, (fresh[-1].seq if len(fresh) == room else None)
+    seqs = [row[0] for row in conn.execute(statement, params)]
+    fresh = _events_by_seq(conn, seqs)
+    return fresh, (seqs[-1] if len(seqs) == room else None)
+
+
+def _events_by_seq(conn: Connection, seqs: list[int]) -> list[StoredEvent]:
+    recent = recent_of(conn)
+    found = {seq: hit for seq in seqs if recent and (hit := recent.get(seq)) is not None}
+    missing = [seq for seq in seqs if seq not in found]
+    if missing:
+        rows = conn.execute(_EVENTS_BY_SEQ(), {"seqs": missing})
+        found.update((stored.seq, stored) for stored in map(event_from_row, rows))
+    return [found[seq] for seq in seqs]
+
+
+@functools.cache
+def _EVENTS_BY_SEQ() -> Any:
+    columns = [events.c[name] for name in EVENT_FIELDS]
+    return select(*columns).where(events.c.seq.in_(bindparam("seqs", expanding=True)))
 
 
 @functools.cache
 def _fresh_statement(branches: int, patterns: int) -> Any:
     """One statement per shape, built once: SQLAlchemy then reuses its compiled form."""
-    columns = [events.c[name] for name in EVENT_FIELDS]
     wanted = or_(*(events.c.type.like(bindparam(f"t{j}"), escape="\\") for j in range(patterns)))
     parts = [
-        select(*columns)
+        select(events.c.seq)
         .where(
             events.c.slot == bindparam(f"s{i}"),
             events.c.seq > bindparam(f"c{i}"),
@@ -255,7 +273,7 @@ def _fresh_statement(branches: int, patterns: int) -> Any:
         for i in range(branches)
     ]
     union = union_all(*(select(part) for part in parts)).subquery()
-    return select(union).order_by(union.c.seq).limit(bindparam("room"))
+    return select(union.c.seq).order_by(union.c.seq).limit(bindparam("room"))
 
 
 def _drop_stale(conn: Connection, subscription: str, batch: _Batch) -> None:

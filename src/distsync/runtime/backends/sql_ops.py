@@ -37,7 +37,12 @@ from distsync.runtime.ports import (
     StoredEvent,
     SubscriptionStats,
 )
-from distsync.runtime.records import check_resolution, selection_summary, summarise_stats
+from distsync.runtime.records import (
+    check_resolution,
+    record_ids,
+    selection_summary,
+    summarise_stats,
+)
 from distsync.store.tables import (
     attempts,
     audit,
@@ -124,7 +129,7 @@ def _record_targets(conn: Connection, selection: ReplaySelection) -> list[tuple[
         .order_by(table.c.id)
     )
     if selection.ids:
-        query = query.where(table.c.id.in_([int(i) for i in selection.ids]))
+        query = query.where(table.c.id.in_(record_ids(selection)))
     if selection.reason_code is not None:
         query = query.where(reason_column == selection.reason_code)
     if selection.subscriptions:
@@ -244,7 +249,7 @@ def dead_letter(conn: Connection, dead_letter_id: int) -> DeadLetterRecord | Non
     row = conn.execute(query).mappings().first()
     if row is None:
         return None
-    return dead_letter_record(row, attempts_for(conn, row["event_id"]))
+    return dead_letter_record(row, attempts_for(conn, row["event_id"], row["subscription"]))
 
 
 def exceptions_(
@@ -271,9 +276,17 @@ def _parked(conn: Connection, exception_id: int) -> ParkedRecord | None:
 exception = _parked
 
 
-def attempts_for(conn: Connection, event_id: str) -> list[AttemptRecord]:
+def attempts_for(
+    conn: Connection, event_id: str, subscription: str | None = None
+) -> list[AttemptRecord]:
     query = select(attempts).where(attempts.c.event_id == event_id).order_by(attempts.c.id)
+    if subscription is not None:
+        query = query.where(attempts.c.subscription == subscription)
     return [attempt_record(row) for row in conn.execute(query).mappings()]
+
+
+def ping(conn: Connection) -> None:
+    conn.execute(select(1)).scalar_one()
 
 
 def audit_entries(conn: Connection, limit: int) -> list[AuditEntry]:

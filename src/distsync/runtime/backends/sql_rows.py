@@ -122,7 +122,12 @@ def stored_event(row: Mapping[Any, Any]) -> StoredEvent:
 
 def attempt_record(row: Mapping[Any, Any]) -> AttemptRecord:
     return AttemptRecord(
-        row["attempt"], parse_time(row["at"]), row["outcome"], row["error_class"], row["message"]
+        row["attempt"],
+        parse_time(row["at"]),
+        row["outcome"],
+        row["error_class"],
+        row["message"],
+        row["subscription"],
     )
 
 

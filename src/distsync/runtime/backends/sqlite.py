@@ -9,17 +9,20 @@ may share the file (WAL mode, ``BEGIN IMMEDIATE``, a busy timeout).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Insert, Table
+from sqlalchemy import Connection, Insert, Table, exc
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from distsync.errors import ConfigError, PermanentError, RetryableError
 from distsync.model.envelope import Envelope, utcnow
 from distsync.runtime.backends import sql_append, sql_claim, sql_ops, sql_settle
+from distsync.runtime.backends.sql_recent import RecentEvents, take_appended
 from distsync.runtime.ports import (
     AppendResult,
     AttemptRecord,
@@ -45,6 +48,24 @@ from distsync.store.engine import SqliteEngines, open_sqlite
 T = TypeVar("T")
 
 
+@contextmanager
+def map_errors(fn: Callable[..., Any]) -> Iterator[None]:
+    """Translate database errors into the taxonomy, once, for every call into SQLite."""
+    action = getattr(fn, "__name__", "database call").strip("_")
+    try:
+        yield
+    except exc.OperationalError as error:
+        text = str(error.orig)
+        if "no such table" in text or "no such column" in text:
+            raise ConfigError(
+                f"{action} on the event log: the database schema is older than this version "
+                f"of distsync ({text}); run `distsync db upgrade`"
+            ) from error
+        raise RetryableError(f"{action} on the event log: {text}") from error
+    except exc.DBAPIError as error:
+        raise PermanentError(f"{action} on the event log: {error.orig}") from error
+
+
 def _insert(table: Table) -> Insert:
     return sqlite_insert(table)
 
@@ -52,8 +73,15 @@ def _insert(table: Table) -> Insert:
 class SqliteMessageLog:
     """Event log, document store and ops records in a SQLite file (WAL)."""
 
-    def __init__(self, engines: SqliteEngines, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        engines: SqliteEngines,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        recent_events: int = 20_000,
+    ) -> None:
         self._engines = engines
+        self._recent = RecentEvents(recent_events)
         self._clock = clock
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="distsync-sqlite-w")
         self._connection: Connection | None = None
@@ -84,21 +112,25 @@ class SqliteMessageLog:
         # out of the pool for every batch costs more than the batch's SQL.
         if self._connection is None:
             self._connection = self._engines.writer.connect()
+            self._connection.info[RecentEvents.INFO_KEY] = self._recent
         conn = self._connection
         try:
-            with conn.begin():
-                return fn(conn, *args)
+            with map_errors(fn), conn.begin():
+                result = fn(conn, *args)
         except Exception:
+            take_appended(conn)
             conn.close()
             self._connection = None
             raise
+        self._recent.add(take_appended(conn))  # committed: safe to serve from memory
+        return result
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._reader, partial(self._in_read, fn, *args))
 
     def _in_read(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._engines.reader.begin() as conn:
+        with map_errors(fn), self._engines.reader.begin() as conn:
             return fn(conn, *args)
 
     # -- write side -------------------------------------------------------
@@ -166,6 +198,9 @@ class SqliteMessageLog:
         self._engines.dispose()
 
     # -- read side ----------------------------------------------------------
+
+    async def ping(self) -> None:
+        await self._read(sql_ops.ping)
 
     async def get_event(self, event_id: str) -> StoredEvent | None:
         return await self._read(sql_ops.get_event, event_id)

@@ -1,0 +1,256 @@
+"""Event-log benchmark: distsync's durable pipeline against raw SQLite inserts, in one run.
+
+Measures, on the same machine and in the same run:
+
+- the **ceiling**: raw inserts of the same ~1.5 KB event rows into a plain
+  SQLite table with the standard library driver, WAL mode, batched;
+- **distsync end to end** on the embedded profile: events appended through
+  the event log, consumed by an ordered subscription over 1,000 partition
+  keys whose handler queues one outbound call per event in the outbox (in
+  the same transaction as its ack), and the outbox delivered to an
+  in-process endpoint that records every idempotency key.
+
+Each figure is the median of several runs; the ratio compares medians.
+Usage::
+
+    python bench/event_log.py                 # 50,000 events, 3 runs, durability full
+    python bench/event_log.py --events 20000 --runs 5 --durability normal --batch 500
+    python bench/event_log.py --record        # also write the results into docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sqlite3
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from distsync.bootstrap import Overrides, build
+from distsync.config import build_landscape
+from distsync.model.envelope import Envelope, new_event_id, utcnow
+from distsync.model.examples import example_purchase_order
+from distsync.runtime.context import HandlerContext
+from distsync.runtime.ports import OutboundRequest, Receipt, SubscriptionSpec
+from distsync.runtime.worker import Subscription
+from distsync.testing import RecordingConnector
+
+KEYS = 1_000
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+MARK_BEGIN = "<!-- bench/event_log.py: begin -->"
+MARK_END = "<!-- bench/event_log.py: end -->"
+
+
+@dataclass(frozen=True)
+class Options:
+    events: int
+    runs: int
+    batch: int
+    durability: str
+
+
+class CountingSink(RecordingConnector):
+    """The endpoint: records every call and says when it has seen them all."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.expected = expected
+        self.complete = asyncio.Event()
+
+    async def send(self, request: OutboundRequest) -> Receipt:
+        receipt = await super().send(request)
+        if len(self.effects) >= self.expected:
+            self.complete.set()
+        return receipt
+
+
+def payload() -> dict[str, object]:
+    return example_purchase_order().model_dump(mode="json")
+
+
+def envelopes(count: int) -> list[Envelope]:
+    body = payload()
+    now = utcnow()
+    return [
+        Envelope(
+            event_id=new_event_id(),
+            type="purchase_order.confirmed",
+            schema_version=1,
+            source_system="bench",
+            correlation_id=f"bench-{i}",
+            idempotency_key=f"bench:{i}",
+            partition_key=f"PO-{i % KEYS}",
+            occurred_at=now,
+            payload=body,
+        )
+        for i in range(count)
+    ]
+
+
+def raw_ceiling(options: Options, folder: Path) -> float:
+    """Rows per second for plain batched inserts of the same rows (stdlib sqlite3)."""
+    conn = sqlite3.connect(folder / "raw.sqlite", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={options.durability.upper()}")
+    conn.execute(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, event_id TEXT, type TEXT, "
+        "idempotency_key TEXT, partition_key TEXT, received_at TEXT, payload TEXT)"
+    )
+    text = orjson.dumps(payload()).decode()
+    now = utcnow().isoformat()
+    rows = [
+        (None, new_event_id(), "purchase_order.confirmed", f"raw:{i}", f"PO-{i % KEYS}", now, text)
+        for i in range(options.events)
+    ]
+    started = time.perf_counter()
+    for start in range(0, len(rows), options.batch):
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows[start : start + options.batch]
+        )
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return options.events / elapsed
+
+
+async def distsync_pipeline(options: Options, folder: Path) -> float:
+    """Events per second from the first append until the endpoint has every call."""
+    landscape = build_landscape(
+        {
+            "runtime": {
+                "database": str(folder / "distsync.sqlite"),
+                "batch_size": options.batch,
+                "concurrency": 16,
+                "poll_interval_ms": 1,
+                "durability": options.durability,
+            }
+        },
+        base_dir=folder,
+    )
+    sink = CountingSink(options.events)
+
+    async def handle(ctx: HandlerContext) -> None:
+        key = ctx.envelope.idempotency_key
+        ctx.send("sink", "purchase_orders", {"po": ctx.envelope.partition_key}, idempotency_key=key)
+
+    consume = Subscription(
+        SubscriptionSpec("bench.consume", ("purchase_order.*",), ordered=True), handle
+    )
+    services = build(
+        landscape, overrides=Overrides(connectors={"sink": sink}, subscriptions=[consume])
+    )
+    worker = services.worker("bench")
+    await worker.register()
+    batch = envelopes(options.events)
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    running = asyncio.create_task(worker.run(stop))
+    for start in range(0, len(batch), options.batch):
+        await services.intake.accept(batch[start : start + options.batch])
+    await sink.complete.wait()
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await running
+    await services.close()
+    return options.events / elapsed
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def measure(options: Options) -> tuple[list[float], list[float]]:
+    ceilings, pipelines = [], []
+    for run in range(options.runs):
+        with tempfile.TemporaryDirectory(prefix="distsync-bench-") as tmp:
+            folder = Path(tmp)
+            ceilings.append(raw_ceiling(options, folder))
+            pipelines.append(asyncio.run(distsync_pipeline(options, folder)))
+        raw, ours = ceilings[-1], pipelines[-1]
+        print(f"run {run + 1}/{options.runs}: raw {raw:,.0f}/s, distsync {ours:,.0f}/s", flush=True)
+    return ceilings, pipelines
+
+
+def report(options: Options, ceilings: list[float], pipelines: list[float]) -> str:
+    ceiling, pipeline = statistics.median(ceilings), statistics.median(pipelines)
+    size = len(orjson.dumps(payload()))
+    lines = [
+        f"Machine: {machine()}.",
+        f"Run: {options.events:,} events of {size:,} bytes of payload, {KEYS:,} partition keys, "
+        f"batches of {options.batch}, durability `{options.durability}`, {options.runs} runs "
+        f"(median; min to max in brackets).",
+        "",
+        "| what | events/s |",
+        "|---|---|",
+        f"| raw SQLite insert ceiling (stdlib driver, WAL, plain table) | {ceiling:,.0f} "
+        f"({min(ceilings):,.0f} to {max(ceilings):,.0f}) |",
+        f"| distsync: append → ordered consume → ack + outbox → endpoint | {pipeline:,.0f} "
+        f"({min(pipelines):,.0f} to {max(pipelines):,.0f}) |",
+        f"| ratio distsync / ceiling | {pipeline / ceiling:.1%} |",
+    ]
+    return "\n".join(lines)
+
+
+def record(text: str, options: Options) -> None:
+    """Replace this configuration's section of docs/benchmarks.md (or append it)."""
+    label = f"batch {options.batch}, durability {options.durability}"
+    begin, end = f"{MARK_BEGIN} {label}", f"{MARK_END} {label}"
+    section = f"{begin}\n{text}\n{end}"
+    current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        current = head + section + rest.split(end, 1)[1]
+    else:
+        current = current.rstrip("\n") + "\n\n" + section + "\n"
+    DOCS.write_text(current)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--durability", choices=("full", "normal"), default="full")
+    parser.add_argument(
+        "--record", action="store_true", help="write the results into docs/benchmarks.md"
+    )
+    args = parser.parse_args()
+    options = Options(args.events, args.runs, args.batch, args.durability)
+    ceilings, pipelines = measure(options)
+    text = report(options, ceilings, pipelines)
+    print()
+    print(text)
+    if args.record:
+        record(text, options)
+        print(f"\nrecorded in {DOCS}")
+
+
+if __name__ == "__main__":
+    main()
