@@ -1,7 +1,7 @@
 """Liveness and readiness probes.
 
-``/healthz`` answers as long as the process serves HTTP. ``/readyz`` asks
-the backend for its stats: ready only when that answers in time, and not
+``/healthz`` answers as long as the process serves HTTP. ``/readyz`` pings
+the backend (a cheap read): ready only when that answers in time, and not
 ready once shutdown has begun, so a load balancer stops sending work first.
 """
 
@@ -35,7 +35,7 @@ async def unready_reason(backend: LogInspector, stopping: asyncio.Event | None) 
     if stopping is not None and stopping.is_set():
         return "shutting down"
     try:
-        await asyncio.wait_for(backend.stats(), PROBE_TIMEOUT_SECONDS)
+        await asyncio.wait_for(backend.ping(), PROBE_TIMEOUT_SECONDS)
     except TimeoutError:
         return f"the backend did not answer within {PROBE_TIMEOUT_SECONDS}s"
     except Exception as exc:  # a probe reports a failure, it does not raise it
