@@ -107,17 +107,21 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
 
 
 def _apply_policy(landscape: Landscape, sub: Subscription) -> Subscription:
-    """Lay the landscape's ``runtime.subscriptions.<name>`` over the flow's defaults."""
+    """The flow's own settings, under the landscape's ``runtime.subscriptions.<name>``.
+
+    Retry: the flow's policy if it declares one, else ``runtime.retry``; the
+    keys given under ``runtime.subscriptions.<name>.retry`` override either.
+    """
     runtime = landscape.runtime
     own = runtime.subscriptions.get(sub.spec.name)
-    policy = runtime.subscription_policy(sub.spec.name)
     spec = sub.spec
     if own is not None and "ordered" in own.model_fields_set:
         spec = replace(spec, ordered=own.ordered)
-    retry = RetryPolicy(
-        max_attempts=policy.retry.max_attempts,
-        base_seconds=policy.retry.base_seconds,
-        cap_seconds=max(policy.retry.cap_seconds, policy.retry.base_seconds),
+    base = sub.policy or RetryPolicy(
+        runtime.retry.max_attempts, runtime.retry.base_seconds, runtime.retry.cap_seconds
     )
+    changes = own.retry.model_dump(exclude_none=True) if own and own.retry else {}
+    retry = replace(base, **changes)
+    retry = replace(retry, cap_seconds=max(retry.cap_seconds, retry.base_seconds))
     concurrency = own.concurrency if own is not None and own.concurrency else sub.concurrency
     return replace(sub, spec=spec, policy=retry, concurrency=concurrency)

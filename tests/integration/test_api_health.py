@@ -145,6 +145,11 @@ def test_serve_on_a_taken_port_ends_with_one_clear_error(landscape: Path) -> Non
 
 
 class FailingBackend:
+    """A backend whose database cannot be read (a stand-in: no real fault to inject here)."""
+
+    async def ping(self) -> None:
+        raise OSError("database is locked")
+
     async def stats(self) -> LogStats:
         raise OSError("database is locked")
 

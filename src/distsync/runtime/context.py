@@ -95,8 +95,13 @@ class HandlerContext:
         body: Mapping[str, Any],
         *,
         idempotency_key: str,
+        order_key: str | None = None,
     ) -> Envelope:
-        """Queue a call to an endpoint in the outbox; delivered after the ack commits."""
+        """Queue a call to an endpoint in the outbox; delivered after the ack commits.
+
+        Calls with the same ``order_key`` (say, one business document) reach the
+        endpoint in the order they were queued; by default each call is its own key.
+        """
         payload = {
             "destination": destination,
             "operation": operation,
@@ -107,7 +112,7 @@ class HandlerContext:
             OUTBOUND_EVENT,
             payload,
             idempotency_key=f"outbound:{destination}:{idempotency_key}",
-            partition_key=f"{destination}:{idempotency_key}",
+            partition_key=f"{destination}:{order_key or idempotency_key}",
         )
 
     def effects(self) -> Effects:

@@ -49,9 +49,10 @@ class OutboxDispatcher:
 
     def __init__(self, connectors: Mapping[str, Connector]) -> None:
         self._connectors = dict(connectors)
+        self._connected: set[str] = set()
 
     def subscription(self, policy: RetryPolicy | None = None) -> Subscription:
-        return Subscription(OUTBOX, batch_handler=self.handle, policy=policy or RetryPolicy())
+        return Subscription(OUTBOX, batch_handler=self.handle, policy=policy)
 
     async def handle(self, contexts: Sequence[HandlerContext]) -> list[BaseException | None]:
         by_destination: dict[str, list[int]] = defaultdict(list)
@@ -81,6 +82,12 @@ class OutboxDispatcher:
                 f"sending to {destination!r}: no endpoint of that name (known: {known})"
             )
             return [error] * len(requests)
+        if destination not in self._connected:
+            try:
+                await connector.connect()
+            except Exception as exc:
+                return [exc] * len(requests)
+            self._connected.add(destination)
         send_batch: Any = getattr(connector, "send_batch", None)
         if send_batch is not None:
             try:

@@ -17,7 +17,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ Handler = Callable[[HandlerContext], Awaitable[None]]
 BatchHandler = Callable[[Sequence[HandlerContext]], Awaitable[Sequence[BaseException | None]]]
 
 log = get_logger(component="worker")
+DEFAULT_POLICY = RetryPolicy()
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,14 @@ class Subscription:
     for endpoints with bulk APIs).
     """
 
+    @property
+    def retry(self) -> RetryPolicy:
+        return self.policy or DEFAULT_POLICY
+
     spec: SubscriptionSpec
     handler: Handler | None = None
     batch_handler: BatchHandler | None = None
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    policy: RetryPolicy | None = None  # None: the landscape's runtime.retry
     timeout_seconds: float = 60.0
     concurrency: int | None = None
 
@@ -110,6 +115,7 @@ class Worker:
 
     async def drain(self, *, max_batches: int = 1_000_000) -> int:
         """Process until no subscription has claimable work; returns deliveries handled."""
+        await self.register()
         total = 0
         for _ in range(max_batches):
             handled = 0
@@ -179,8 +185,8 @@ class Worker:
     async def _handle_all(
         self, sub: Subscription, batch: Sequence[Delivery], stop: asyncio.Event
     ) -> list[Outcome]:
-        exhausted = [d for d in batch if d.attempt > sub.policy.max_attempts]
-        runnable = [d for d in batch if d.attempt <= sub.policy.max_attempts]
+        exhausted = [d for d in batch if d.attempt > sub.retry.max_attempts]
+        runnable = [d for d in batch if d.attempt <= sub.retry.max_attempts]
         outcomes: list[Outcome] = [_abandoned(d) for d in exhausted]
         if sub.batch_handler is not None:
             outcomes += await self._run_batch_handler(sub, runnable)
@@ -262,7 +268,7 @@ class Worker:
         ]
 
     def _failed(self, sub: Subscription, delivery: Delivery, exc: BaseException) -> Outcome:
-        decision = decide(exc, delivery.attempt, sub.policy, self._clock(), self._draw())
+        decision = decide(exc, delivery.attempt, sub.retry, self._clock(), self._draw())
         if isinstance(decision, ParkDecision):
             return _park(delivery, decision.exception)
         info = ErrorInfo(
