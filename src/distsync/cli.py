@@ -43,14 +43,13 @@ from distsync.errors import DistsyncError, MalformedDocument, PermanentError
 from distsync.landscape import check_landscape
 from distsync.model import schemas
 from distsync.model.envelope import Envelope
-from distsync.runtime.ports import AppendResult, LogInspector, LogStats
+from distsync.runtime.ports import AppendResult, DeliveryState, LogStats
 from distsync.store import migrate
 from distsync.store.engine import open_sqlite, sqlite_path
 from distsync.telemetry import configure_logging
 
 EXIT_FAILED = 1
 EXIT_REJECTED = 2
-RECENT_RECORDS = 1000
 
 app = typer.Typer(
     help="distsync: the synchronisation backbone between ERP, warehouses, partners and channels.",
@@ -259,37 +258,17 @@ async def event_view(services: Services, event_id: str) -> render.EventView:
     if stored is None:
         raise CommandRefused(f"showing event {event_id}: no such event")
     attempts = await services.backend.attempts(event_id)
-    places = await _recorded_places(services.backend, event_id)
-    recorded = {place.subscription for place in places}
-    places += [
-        render.Whereabouts(sub.spec.name, "no dead letter or exception recorded")
-        for sub in services.subscriptions
-        if sub.spec.matches(stored.envelope.type) and sub.spec.name not in recorded
+    places = [
+        render.Whereabouts(s.subscription, _state_text(s), s.record)
+        for s in await services.backend.delivery_states(event_id)
     ]
-    note = (
-        f"Looked at the {RECENT_RECORDS} most recent dead letters and exceptions. The log "
-        "does not say per event whether a delivery is pending, in flight or handled; "
-        "`distsync stats` shows each subscription's backlog."
-    )
+    note = "" if places else "No registered subscription takes this event type."
     return render.EventView(stored, attempts, places, note)
 
 
-async def _recorded_places(backend: LogInspector, event_id: str) -> list[render.Whereabouts]:
-    dead = await backend.dead_letters(status=None, limit=RECENT_RECORDS)
-    parked = await backend.exceptions(status=None, limit=RECENT_RECORDS)
-    places = [
-        render.Whereabouts(r.subscription, f"dead-lettered ({r.status.value})", f"dlq {r.id}")
-        for r in dead
-        if r.event.envelope.event_id == event_id
-    ]
-    places += [
-        render.Whereabouts(
-            r.subscription, f"parked: {r.reason_code} ({r.status.value})", f"exception {r.id}"
-        )
-        for r in parked
-        if r.event.envelope.event_id == event_id
-    ]
-    return places
+def _state_text(state: DeliveryState) -> str:
+    label = state.state.value.replace("_", " ")
+    return f"{label}: {state.detail}" if state.detail else label
 
 
 app.command("replay")(replay)

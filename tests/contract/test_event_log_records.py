@@ -13,7 +13,9 @@ from distsync.runtime.ports import (
     EventFilter,
     Park,
     RecordStatus,
+    Release,
     ReplaySelection,
+    Retry,
     SubscriptionSpec,
 )
 from distsync.runtime.records import ResolutionRefused
@@ -199,3 +201,38 @@ async def test_events_are_listed_newest_first_and_paged(log) -> None:
     stored = await log.get_event(envs[0].event_id)
     assert stored is not None
     assert stored.envelope == envs[0]
+
+
+async def states(log, event) -> dict[str, str]:
+    return {s.subscription: s.state.value for s in await log.delivery_states(event.event_id)}
+
+
+async def test_delivery_states_follow_an_event_through_each_subscription(log, clock) -> None:
+    before = make_envelope("asn.received", partition="PO-0")
+    await log.append([before])
+    await log.register(SUB)
+    await log.register(SubscriptionSpec("audit", ("asn.*",)))
+    first, second = (make_envelope("asn.received", partition="PO-1") for _ in range(2))
+    await log.append([first, second])
+    assert await states(log, before) == {"procure.asn": "not_subscribed", "audit": "not_subscribed"}
+    assert (await states(log, first))["procure.asn"] == "pending"
+    batch = await claim(log)
+    assert (await states(log, first))["procure.asn"] == "in_flight"
+    outcomes = [
+        Retry(d, clock() + timedelta(seconds=60), ErrorInfo("TimeoutError", "slow", retryable=True))
+        if d.envelope.event_id == first.event_id
+        else Release(d)
+        for d in batch
+    ]
+    await log.settle(outcomes)
+    assert (await states(log, first))["procure.asn"] == "waiting_retry"
+    assert (await states(log, second))["procure.asn"] == "queued"
+    clock.advance(60)
+    (again,) = await claim(log)
+    await log.settle([DeadLetter(again, MALFORMED)])
+    dead = (await log.delivery_states(first.event_id))[0]
+    assert (dead.state.value, dead.record) == ("dead_lettered", "dlq 1")
+    while batch := await claim(log):
+        await log.settle([Ack(d) for d in batch])
+    assert (await states(log, second))["procure.asn"] == "done"
+    assert await log.delivery_states("no-such-event") == []

@@ -235,7 +235,7 @@ def test_messages_show_tells_which_subscription_dead_lettered_the_event(
     assert shown["event"]["envelope"]["partner"] == "acme"
     assert [a["outcome"] for a in shown["attempts"]] == ["dead_letter"]
     assert shown["whereabouts"][0]["subscription"] == "inventory-sync"
-    assert shown["whereabouts"][0]["state"] == "dead-lettered (open)"
+    assert shown["whereabouts"][0]["state"] == "dead lettered"
     table = cli("messages", "show", failed["acme"])
     assert "where it is" in table.stdout
     assert "400 unknown location QC-1" in table.stdout

@@ -58,6 +58,8 @@ __all__ = [
     "DeadLetter",
     "DeadLetterRecord",
     "Delivery",
+    "DeliveryState",
+    "DeliveryStateKind",
     "DocumentStore",
     "DocumentWrite",
     "Effects",
@@ -302,6 +304,33 @@ class ParkedRecord:
     note: str | None = None
 
 
+class DeliveryStateKind(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    WAITING_RETRY = "waiting_retry"
+    QUEUED = "queued"
+    DONE = "done"
+    DEAD_LETTERED = "dead_lettered"
+    PARKED = "parked"
+    NOT_SUBSCRIBED = "not_subscribed"
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """Where one event stands in one subscription.
+
+    ``queued``: waiting behind an earlier event of its key (ordered
+    subscriptions); ``not_subscribed``: the subscription was registered after
+    the event arrived; ``done``: handled, or skipped as stale. ``record`` names
+    the dead letter or exception when there is one.
+    """
+
+    subscription: str
+    state: DeliveryStateKind
+    detail: str = ""
+    record: str | None = None
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     id: int
@@ -402,6 +431,9 @@ class LogInspector(Protocol):
     async def exception(self, exception_id: int) -> ParkedRecord | None: ...
 
     async def attempts(self, event_id: str) -> list[AttemptRecord]: ...
+
+    async def delivery_states(self, event_id: str) -> list[DeliveryState]:
+        """Per subscription that takes its type, where the event stands."""
 
     async def audit(self, *, limit: int = 100) -> list[AuditEntry]: ...
 

@@ -68,6 +68,7 @@ subscriptions = Table(
     Column("event_types", Text, nullable=False),
     Column("ordered", Boolean, nullable=False),
     Column("created_at", String(32), nullable=False),
+    Column("registered_after", Integer, nullable=False, server_default="0"),
     Column("acked", BigInteger, nullable=False, server_default="0"),
     Column("skipped_stale", BigInteger, nullable=False, server_default="0"),
 )

@@ -23,6 +23,8 @@ from distsync.runtime.ports import (
     DeadLetter,
     DeadLetterRecord,
     Delivery,
+    DeliveryState,
+    DeliveryStateKind,
     DocumentWrite,
     EventFilter,
     LogStats,
@@ -68,6 +70,7 @@ class _Row:
 @dataclass
 class _SubState:
     spec: SubscriptionSpec
+    registered_after: int = 0  # seq of the last event stored before it existed
     acked: int = 0
     skipped: int = 0
 
@@ -96,7 +99,7 @@ class InMemoryMessageLog:
     async def register(self, spec: SubscriptionSpec) -> None:
         state = self._subs.get(spec.name)
         if state is None:
-            self._subs[spec.name] = _SubState(spec)
+            self._subs[spec.name] = _SubState(spec, registered_after=len(self._events))
         else:
             state.spec = spec
 
@@ -231,6 +234,36 @@ class InMemoryMessageLog:
 
     async def exception(self, exception_id: int) -> ParkedRecord | None:
         return self._parked.get(exception_id)
+
+    async def delivery_states(self, event_id: str) -> list[DeliveryState]:
+        stored = self._by_id.get(event_id)
+        if stored is None:
+            return []
+        now = self._clock()
+        return [
+            self._state_in(state, stored, now)
+            for state in self._subs.values()
+            if state.spec.matches(stored.envelope.type)
+        ]
+
+    def _state_in(self, state: _SubState, stored: StoredEvent, now: datetime) -> DeliveryState:
+        name = state.spec.name
+        rows = [r for r in self._rows.values() if r.subscription == name and r.seq == stored.seq]
+        if rows:
+            return DeliveryState(
+                name, *_row_state(rows[-1], self._claimable(rows[-1], state, now), now)
+            )
+        for records, kind, label in (
+            (self._dead, DeliveryStateKind.DEAD_LETTERED, "dlq"),
+            (self._parked, DeliveryStateKind.PARKED, "exception"),
+        ):
+            for record_id, record in records.items():
+                same = record.subscription == name and record.event.seq == stored.seq
+                if same and record.status == RecordStatus.OPEN:
+                    return DeliveryState(name, kind, "", f"{label} {record_id}")
+        if stored.seq <= state.registered_after:
+            return DeliveryState(name, DeliveryStateKind.NOT_SUBSCRIBED, "registered later")
+        return DeliveryState(name, DeliveryStateKind.DONE, "handled (or skipped as stale)")
 
     async def attempts(self, event_id: str) -> list[AttemptRecord]:
         return list(self._attempts.get(event_id, []))
@@ -430,6 +463,16 @@ class InMemoryMessageLog:
             acked=state.acked,
             skipped=state.skipped,
         )
+
+
+def _row_state(row: _Row, claimable: bool, now: datetime) -> tuple[DeliveryStateKind, str]:
+    if row.lease_expires > now:
+        return DeliveryStateKind.IN_FLIGHT, "claimed by a worker"
+    if row.available_at > now:
+        return DeliveryStateKind.WAITING_RETRY, f"next attempt at {row.available_at.isoformat()}"
+    if not claimable:
+        return DeliveryStateKind.QUEUED, "waits behind an earlier event of its key"
+    return DeliveryStateKind.PENDING, "not yet claimed"
 
 
 def _record_selected(

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Insert, Table, bindparam, func, select
+from sqlalchemy import Connection, Insert, Table, bindparam, func, select, update
 
 from distsync.errors import SchemaViolation
 from distsync.model.envelope import Envelope
@@ -56,20 +56,23 @@ def register(
     exists = conn.execute(
         select(subscriptions.c.name).where(subscriptions.c.name == spec.name)
     ).first()
+    if exists is not None:
+        conn.execute(update(subscriptions).where(subscriptions.c.name == spec.name).values(values))
+        return
+    last = conn.execute(_LAST_SEQ()).scalar_one()
     conn.execute(
-        upsert(insert, subscriptions, ["name"], values).values(
-            name=spec.name, created_at=iso(now), **values
+        subscriptions.insert().values(
+            name=spec.name, created_at=iso(now), registered_after=last, **values
         )
     )
-    if exists is None:
-        heads = dict(conn.execute(select(slot_heads.c.slot, slot_heads.c.max_seq)).all())
-        conn.execute(
-            subscription_slots.insert(),
-            [
-                {"subscription": spec.name, "slot": slot, "cursor": heads.get(slot, 0)}
-                for slot in range(SLOTS)
-            ],
-        )
+    heads = dict(conn.execute(select(slot_heads.c.slot, slot_heads.c.max_seq)).all())
+    conn.execute(
+        subscription_slots.insert(),
+        [
+            {"subscription": spec.name, "slot": slot, "cursor": heads.get(slot, 0)}
+            for slot in range(SLOTS)
+        ],
+    )
 
 
 def load_subscriptions(conn: Connection) -> list[SubscriptionSpec]:

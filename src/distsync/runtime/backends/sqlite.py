@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from distsync.errors import ConfigError, PermanentError, RetryableError
 from distsync.model.envelope import Envelope, utcnow
-from distsync.runtime.backends import sql_append, sql_claim, sql_ops, sql_settle
+from distsync.runtime.backends import sql_append, sql_claim, sql_ops, sql_settle, sql_states
 from distsync.runtime.backends.sql_recent import RecentEvents, take_appended
 from distsync.runtime.ports import (
     AppendResult,
@@ -30,6 +30,7 @@ from distsync.runtime.ports import (
     ClaimRequest,
     DeadLetterRecord,
     Delivery,
+    DeliveryState,
     EventFilter,
     LogStats,
     Outcome,
@@ -229,6 +230,9 @@ class SqliteMessageLog:
 
     async def exception(self, exception_id: int) -> ParkedRecord | None:
         return await self._read(sql_ops.exception, exception_id)
+
+    async def delivery_states(self, event_id: str) -> list[DeliveryState]:
+        return await self._read(sql_states.delivery_states, event_id, self._clock().timestamp())
 
     async def attempts(self, event_id: str) -> list[AttemptRecord]:
         return await self._read(sql_ops.attempts_for, event_id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-27 11:52:19.383099
+Create Date: 2026-11-27 12:04:18.369541
 """
 
 from __future__ import annotations
@@ -179,6 +179,7 @@ def upgrade() -> None:
         sa.Column("event_types", sa.Text(), nullable=False),
         sa.Column("ordered", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("registered_after", sa.Integer(), server_default="0", nullable=False),
         sa.Column("acked", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("skipped_stale", sa.BigInteger(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("name"),
