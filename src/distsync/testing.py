@@ -66,6 +66,9 @@ def make_envelope(
 class RecordingConnector:
     """An endpoint for tests: records requests, absorbs repeats, fails on demand.
 
+    Like most real endpoints it answers with its own id for each document
+    (``R-1``, ``R-2``, ... in the order it first saw them).
+
     ``fail_with`` is raised for the next ``fail_times`` calls. ``effects`` holds
     one entry per idempotency key (what the endpoint really did);
     ``repeats`` counts calls whose key it had seen already.
@@ -74,6 +77,7 @@ class RecordingConnector:
     def __init__(self) -> None:
         self.requests: list[OutboundRequest] = []
         self.effects: dict[str, OutboundRequest] = {}
+        self.remote_ids: dict[str, str] = {}
         self.repeats = 0
         self.fail_with: BaseException | None = None
         self.fail_times = 0
@@ -92,6 +96,7 @@ class RecordingConnector:
             raise self.fail_with
         if request.idempotency_key in self.effects:
             self.repeats += 1
-            return Receipt(remote_id=request.idempotency_key, duplicate=True)
+            return Receipt(remote_id=self.remote_ids[request.idempotency_key], duplicate=True)
         self.effects[request.idempotency_key] = request
-        return Receipt(remote_id=request.idempotency_key)
+        self.remote_ids[request.idempotency_key] = f"R-{len(self.effects)}"
+        return Receipt(remote_id=self.remote_ids[request.idempotency_key])

@@ -15,7 +15,7 @@ from distsync.errors import (
 )
 from distsync.runtime.context import HandlerContext
 from distsync.runtime.outbox import OutboxDispatcher
-from distsync.runtime.ports import EventFilter, SubscriptionSpec
+from distsync.runtime.ports import EventFilter, Receipt, SubscriptionSpec
 from distsync.runtime.retry import RetryPolicy
 from distsync.runtime.worker import Subscription, Worker, WorkerSettings
 from distsync.telemetry import Metrics
@@ -196,7 +196,29 @@ async def test_outbox_delivers_after_the_ack_with_a_stable_idempotency_key(log, 
     assert list(wms.effects) == ["asn:8812:r1"]
     receipt = await log.get_document("outbound_receipt", "wms-east:asn:8812:r1")
     assert receipt is not None
-    assert receipt.body["remote_id"] == "asn:8812:r1"
+    assert receipt.body["remote_id"] == "R-1"
+
+
+async def test_a_plain_success_without_the_endpoints_own_id_keeps_no_receipt(log, clock) -> None:
+    class Silent(RecordingConnector):
+        async def send(self, request):
+            await super().send(request)
+            return Receipt()
+
+    async def handler(ctx: HandlerContext) -> None:
+        ctx.send("wms-east", "expected_receipt", {"asn": "8812"}, idempotency_key="asn:8812:r1")
+
+    outbox = OutboxDispatcher({"wms-east": Silent()})
+    worker = build(log, clock, Subscription(SPEC, handler), outbox.subscription())
+    await worker.register()
+    await log.append([make_envelope()])
+    await worker.drain()
+    assert await log.get_document("outbound_receipt", "wms-east:asn:8812:r1") is None
+    (outbound,) = [
+        s for s in await log.list_events(_all()) if s.envelope.type == "outbound.requested"
+    ]
+    (state,) = await log.delivery_states(outbound.envelope.event_id)
+    assert state.state.value == "done"
 
 
 async def test_outbox_failure_is_retried_and_the_endpoint_sees_one_effect(log, clock) -> None:

@@ -101,6 +101,13 @@ class OutboxDispatcher:
 
 
 def _record_receipt(ctx: HandlerContext, request: OutboundRequest, receipt: Receipt) -> None:
+    """Keep what the endpoint told us beyond "done": its own id, or that it had it already.
+
+    A plain success needs no document: the delivery state says it was handled.
+    """
+    own_id = receipt.remote_id not in (None, request.idempotency_key)
+    if not (own_id or receipt.duplicate):
+        return
     ctx.write(
         "outbound_receipt",
         f"{request.destination}:{request.idempotency_key}",
