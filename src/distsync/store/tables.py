@@ -57,7 +57,6 @@ events = Table(
     Column("received_at", String(32), nullable=False),
     Column("payload", Text, nullable=False),
     Index("ix_events_slot_seq", "slot", "seq"),
-    Index("ix_events_received", "received_at"),
     Index("ix_events_correlation", "correlation_id"),
 )
 

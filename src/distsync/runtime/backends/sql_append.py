@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Insert, Table, bindparam, func, select, update
 
-from distsync.errors import SchemaViolation
+from distsync.errors import ConfigError, SchemaViolation
 from distsync.model.envelope import Envelope
 from distsync.runtime.backends.sql_recent import note_appended
-from distsync.runtime.backends.sql_rows import dumps, envelope_row, iso
+from distsync.runtime.backends.sql_rows import EVENT_FIELDS, dumps, envelope_values, iso
 from distsync.runtime.ports import AppendResult, StoredEvent, SubscriptionSpec
 from distsync.store.tables import (
     SLOTS,
@@ -86,10 +86,22 @@ def load_subscriptions(conn: Connection) -> list[SubscriptionSpec]:
 
 
 def load_subscription(conn: Connection, name: str) -> SubscriptionSpec:
-    for spec in load_subscriptions(conn):
-        if spec.name == name:
-            return spec
-    raise KeyError(f"no subscription named {name!r} is registered")
+    row = conn.execute(_ONE_SUBSCRIPTION(), {"name": name}).first()
+    if row is None:
+        raise UnknownSubscription(
+            f"claiming from {name!r}: no subscription of that name is registered"
+        )
+    return SubscriptionSpec(name, tuple(orjson.loads(row.event_types)), bool(row.ordered))
+
+
+class UnknownSubscription(ConfigError):
+    """A claim or settle for a subscription nobody registered."""
+
+
+@functools.cache
+def _ONE_SUBSCRIPTION() -> Any:
+    columns = (subscriptions.c.event_types, subscriptions.c.ordered)
+    return select(*columns).where(subscriptions.c.name == bindparam("name"))
 
 
 def append(
@@ -105,19 +117,17 @@ def append(
         return AppendResult((), {})
     first = conn.execute(_LAST_SEQ()).scalar_one() + 1
     rows = [
-        envelope_row(seq, slot_of(env.partition_key), env)
+        envelope_values(seq, slot_of(env.partition_key), env)
         for seq, env in enumerate(envelopes, first)
     ]
-    insert_ignoring_conflicts(conn, events, rows)
+    insert_ignoring_conflicts(conn, events, EVENT_FIELDS, rows)
     stored = _stored_seqs(conn, first, first + len(rows) - 1)
-    landed = [
-        stored.get(row["seq"]) == env.event_id for row, env in zip(rows, envelopes, strict=True)
-    ]
+    landed = [stored.get(row[0]) == env.event_id for row, env in zip(rows, envelopes, strict=True)]
     fresh = [env for env, ok in zip(envelopes, landed, strict=True) if ok]
     note_appended(
         conn,
         [
-            StoredEvent(row["seq"], env)
+            StoredEvent(row[0], env)
             for row, env, ok in zip(rows, envelopes, landed, strict=True)
             if ok
         ],
@@ -125,10 +135,7 @@ def append(
     dupes = _duplicates_of(
         conn, [env for env, ok in zip(envelopes, landed, strict=True) if not ok], now
     )
-    heads: dict[int, int] = {}
-    for row in rows:
-        if row["seq"] in stored:
-            heads[row["slot"]] = row["seq"]
+    heads = {row[1]: row[0] for row in rows if row[0] in stored}
     if heads:
         conn.execute(
             _MOVE_HEADS(insert), [{"slot": slot, "max_seq": seq} for slot, seq in heads.items()]
@@ -136,11 +143,11 @@ def append(
     return AppendResult(tuple(env.event_id for env in fresh), dupes)
 
 
-def insert_ignoring_conflicts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_ignoring_conflicts(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
     """Many rows in one ``executemany``, straight to the driver (no per-row compile)."""
-    columns = list(rows[0])
-    sql = _insert_sql(conn.dialect.name, table.name, tuple(columns))
-    conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
+    conn.exec_driver_sql(_insert_sql(conn.dialect.name, table.name, columns), rows)
 
 
 @functools.cache

@@ -56,7 +56,7 @@ from distsync.store.tables import (
 MAX_ROUNDS = 64
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Slot:
     slot: int
     cursor: int

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-27 12:04:18.369541
+Create Date: 2026-11-27 12:08:22.707991
 """
 
 from __future__ import annotations
@@ -108,7 +108,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_correlation", ["correlation_id"], unique=False)
-        batch_op.create_index("ix_events_received", ["received_at"], unique=False)
         batch_op.create_index("ix_events_slot_seq", ["slot", "seq"], unique=False)
 
     op.create_table(
@@ -210,7 +209,6 @@ def downgrade() -> None:
     op.drop_table("exceptions")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_slot_seq")
-        batch_op.drop_index("ix_events_received")
         batch_op.drop_index("ix_events_correlation")
 
     op.drop_table("events")
