@@ -9,7 +9,7 @@ from the database, so correctness never depends on it.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection
@@ -42,15 +42,16 @@ class RecentEvents:
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._events: OrderedDict[int, StoredEvent] = OrderedDict()
+        self._events: dict[int, StoredEvent] = {}  # insertion order is seq order
 
     def add(self, stored: list[StoredEvent]) -> None:
         if self._capacity <= 0:
             return
-        for event in stored:
-            self._events[event.seq] = event
-        while len(self._events) > self._capacity:
-            self._events.popitem(last=False)
+        self._events.update((event.seq, event) for event in stored)
+        excess = len(self._events) - self._capacity
+        if excess > 0:
+            for seq in list(islice(self._events, excess)):
+                del self._events[seq]
 
     def get(self, seq: int) -> StoredEvent | None:
         return self._events.get(seq)

@@ -22,7 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from distsync.errors import ConfigError, PermanentError, RetryableError
 from distsync.model.envelope import Envelope, utcnow
 from distsync.runtime.backends import sql_append, sql_claim, sql_ops, sql_settle, sql_states
-from distsync.runtime.backends.sql_recent import RecentEvents, take_appended
+from distsync.runtime.backends.sql_recent import RecentEvents
+from distsync.runtime.backends.sqlite_writer import GroupCommitWriter
 from distsync.runtime.ports import (
     AppendResult,
     AttemptRecord,
@@ -84,8 +85,7 @@ class SqliteMessageLog:
         self._engines = engines
         self._recent = RecentEvents(recent_events)
         self._clock = clock
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="distsync-sqlite-w")
-        self._connection: Connection | None = None
+        self._writer = GroupCommitWriter(engines.writer, self._recent, map_errors)
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="distsync-sqlite-r")
 
     @classmethod
@@ -102,29 +102,7 @@ class SqliteMessageLog:
         return str(self._engines.path)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, partial(self._in_tx, fn, *args))
-
-    async def _write_raw(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
-
-    def _in_tx(self, fn: Callable[..., T], *args: Any) -> T:
-        # One connection kept open on the writer thread: checking a connection
-        # out of the pool for every batch costs more than the batch's SQL.
-        if self._connection is None:
-            self._connection = self._engines.writer.connect()
-            self._connection.info[RecentEvents.INFO_KEY] = self._recent
-        conn = self._connection
-        try:
-            with map_errors(fn), conn.begin():
-                result = fn(conn, *args)
-        except Exception:
-            take_appended(conn)
-            conn.close()
-            self._connection = None
-            raise
-        self._recent.add(take_appended(conn))  # committed: safe to serve from memory
-        return result
+        return await self._writer.submit(fn, *args)
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -192,9 +170,7 @@ class SqliteMessageLog:
         return await self._write(sql_ops.resolve, exception_id, action, actor, note, self._clock())
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._write_raw(self._connection.close)
-        self._writer.shutdown(wait=True)
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.close)
         self._reader.shutdown(wait=True)
         self._engines.dispose()
 
