@@ -49,8 +49,7 @@ KEYS = 1_000
 CONSUMER = "bench.consume"
 ACKED = "distsync_deliveries_acked_total"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-MARK_BEGIN = "<!-- bench/event_log.py: begin -->"
-MARK_END = "<!-- bench/event_log.py: end -->"
+MARK = "<!-- bench/event_log.py {edge}: {label} -->"
 
 
 @dataclass(frozen=True)
@@ -301,8 +300,8 @@ def report(options: Options, figures: dict[str, list[float]]) -> str:
 def record(text: str, options: Options) -> None:
     """Replace this configuration's section of docs/benchmarks.md (or append it)."""
     label = f"batch {options.batch}, durability {options.durability}"
-    begin, end = f"{MARK_BEGIN} {label}", f"{MARK_END} {label}"
-    section = f"{begin}\n{text}\n{end}"
+    begin, end = MARK.format(edge="begin", label=label), MARK.format(edge="end", label=label)
+    section = f"{begin}\n### Results: {label}\n\n{text}\n{end}"
     current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
     if begin in current and end in current:
         head, rest = current.split(begin, 1)
