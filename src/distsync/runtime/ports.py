@@ -34,22 +34,56 @@ every backend):
    skipped at claim time and counted, never handed to a handler.
 5. ``requeue`` (replay) creates fresh deliveries for stored events and
    records who asked and why.
+
+Values are defined in ``runtime/messages.py`` (what travels) and
+``runtime/operations.py`` (what people read) and re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
-from fnmatch import fnmatchcase
-from typing import Any, Protocol
+from typing import Protocol
 
 from distsync.model.envelope import Envelope
+from distsync.runtime.messages import (
+    Ack,
+    AppendResult,
+    ClaimRequest,
+    DeadLetter,
+    Delivery,
+    DocumentWrite,
+    Effects,
+    ErrorInfo,
+    OutboundRequest,
+    Outcome,
+    Park,
+    Receipt,
+    Release,
+    Retry,
+    SettleResult,
+    StoredDocument,
+    StoredEvent,
+    SubscriptionSpec,
+)
+from distsync.runtime.operations import (
+    AttemptRecord,
+    AuditEntry,
+    DeadLetterRecord,
+    DeliveryState,
+    DeliveryStateKind,
+    EventFilter,
+    LogStats,
+    ParkedRecord,
+    RecordStatus,
+    ReplaySelection,
+    SubscriptionStats,
+)
 
 __all__ = [
     "Ack",
     "AppendResult",
+    "AttemptRecord",
     "AuditEntry",
     "Backend",
     "BatchConnector",
@@ -83,284 +117,6 @@ __all__ = [
     "SubscriptionSpec",
     "SubscriptionStats",
 ]
-
-
-@dataclass(frozen=True)
-class SubscriptionSpec:
-    """A durable consumer: which event types it receives and whether per-key order holds.
-
-    ``event_types`` are shell-style patterns (``asn.*``, ``inventory.adjusted``).
-    """
-
-    name: str
-    event_types: tuple[str, ...]
-    ordered: bool = False
-
-    def matches(self, event_type: str) -> bool:
-        return any(fnmatchcase(event_type, pattern) for pattern in self.event_types)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One event handed to one subscription's consumer, under a lease.
-
-    ``attempt`` counts claims, this one included: a delivery whose consumer
-    died without settling comes back with a higher attempt. ``delivery_id`` is
-    the backend's opaque handle; ``seq`` is the event's position in the log.
-    """
-
-    delivery_id: str
-    subscription: str
-    envelope: Envelope
-    attempt: int
-    lease_token: str
-    seq: int
-
-
-@dataclass(frozen=True)
-class DocumentWrite:
-    """Put a JSON document into the document store under ``(kind, key)``."""
-
-    kind: str
-    key: str
-    body: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    kind: str
-    key: str
-    version: int
-    body: dict[str, Any]
-    updated_at: datetime
-    updated_by: str | None
-
-
-@dataclass(frozen=True)
-class Effects:
-    """What a handler did, committed with its ack: emitted events and document writes."""
-
-    emitted: tuple[Envelope, ...] = ()
-    writes: tuple[DocumentWrite, ...] = ()
-
-
-@dataclass(frozen=True)
-class ErrorInfo:
-    """A failure as recorded in the attempt history and the dead-letter store."""
-
-    error_class: str
-    message: str
-    traceback: str | None = None
-    retryable: bool = False
-
-
-@dataclass(frozen=True)
-class Ack:
-    delivery: Delivery
-    effects: Effects = field(default_factory=Effects)
-
-
-@dataclass(frozen=True)
-class Retry:
-    delivery: Delivery
-    at: datetime
-    error: ErrorInfo
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    delivery: Delivery
-    error: ErrorInfo
-
-
-@dataclass(frozen=True)
-class Park:
-    """Park a delivery as a business exception for a person to resolve."""
-
-    delivery: Delivery
-    reason_code: str
-    document_ref: str
-    message: str
-    resolutions: tuple[tuple[str, str], ...]
-    facts: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Release:
-    """Give a claimed delivery back untouched (shutdown, or a key blocked behind a failure)."""
-
-    delivery: Delivery
-
-
-Outcome = Ack | Retry | DeadLetter | Park | Release
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    """Which envelopes were stored and which were duplicates of stored ones.
-
-    ``duplicates`` maps the duplicate's event id to the event id already stored
-    under the same idempotency key.
-    """
-
-    appended: tuple[str, ...]
-    duplicates: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class ClaimRequest:
-    """A claim to make right after a settle, in the same transaction (see ``settle``)."""
-
-    subscription: str
-    consumer: str
-    limit: int
-    lease_seconds: float
-
-
-@dataclass(frozen=True)
-class SettleResult:
-    settled: int
-    lease_lost: tuple[str, ...] = ()
-    claimed: tuple[Delivery, ...] = ()
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """Selects stored events; every field narrows the selection."""
-
-    types: tuple[str, ...] = ()
-    partner: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    correlation_id: str | None = None
-    event_ids: tuple[str, ...] = ()
-
-
-class RecordStatus(StrEnum):
-    OPEN = "open"
-    REPLAYED = "replayed"
-    RESOLVED = "resolved"
-    DISCARDED = "discarded"
-
-
-@dataclass(frozen=True)
-class ReplaySelection:
-    """What to run again. Exactly one source: events, dead letters or exceptions.
-
-    ``subscriptions`` narrows event replays to those consumers (default: every
-    subscription whose types match each event). ``reason_code`` selects
-    exceptions by reason.
-    """
-
-    source: str  # "events" | "dead_letters" | "exceptions"
-    ids: tuple[str, ...] = ()
-    filter: EventFilter = field(default_factory=EventFilter)
-    reason_code: str | None = None
-    subscriptions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    seq: int
-    envelope: Envelope
-
-
-@dataclass(frozen=True)
-class DeadLetterRecord:
-    id: int
-    subscription: str
-    event: StoredEvent
-    error: ErrorInfo
-    attempts: int
-    dead_at: datetime
-    status: RecordStatus
-    history: tuple[AttemptRecord, ...] = ()
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    attempt: int
-    at: datetime
-    outcome: str
-    error_class: str
-    message: str
-    subscription: str = ""
-
-
-@dataclass(frozen=True)
-class ParkedRecord:
-    id: int
-    subscription: str
-    event: StoredEvent
-    reason_code: str
-    document_ref: str
-    message: str
-    resolutions: tuple[tuple[str, str], ...]
-    facts: Mapping[str, str]
-    parked_at: datetime
-    status: RecordStatus
-    resolved_by: str | None = None
-    resolution: str | None = None
-    note: str | None = None
-
-
-class DeliveryStateKind(StrEnum):
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    WAITING_RETRY = "waiting_retry"
-    QUEUED = "queued"
-    DONE = "done"
-    DEAD_LETTERED = "dead_lettered"
-    PARKED = "parked"
-    NOT_SUBSCRIBED = "not_subscribed"
-
-
-@dataclass(frozen=True)
-class DeliveryState:
-    """Where one event stands in one subscription.
-
-    ``queued``: waiting behind an earlier event of its key (ordered
-    subscriptions); ``not_subscribed``: the subscription was registered after
-    the event arrived; ``done``: handled, or skipped as stale. ``record`` names
-    the dead letter or exception when there is one.
-    """
-
-    subscription: str
-    state: DeliveryStateKind
-    detail: str = ""
-    record: str | None = None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    reason: str
-    selection: str
-    count: int
-
-
-@dataclass(frozen=True)
-class SubscriptionStats:
-    name: str
-    ordered: bool
-    pending: int
-    in_flight: int
-    waiting_retry: int
-    oldest_pending_at: datetime | None
-    acked: int
-    skipped_stale: int
-
-
-@dataclass(frozen=True)
-class LogStats:
-    events: int
-    duplicates: int
-    dead_letters_open: int
-    exceptions_open: int
-    subscriptions: tuple[SubscriptionStats, ...]
 
 
 class MessageLog(Protocol):
@@ -446,30 +202,6 @@ class DocumentStore(Protocol):
     """Reads of the state flows keep; writes go through ``Effects`` so they commit with acks."""
 
     async def get_document(self, kind: str, key: str) -> StoredDocument | None: ...
-
-
-@dataclass(frozen=True)
-class OutboundRequest:
-    """One call to make on an endpoint, taken from the outbox.
-
-    ``idempotency_key`` is deterministic (flow step + document + revision):
-    the connector passes it on (an ``Idempotency-Key`` header, or a
-    look-up-before-create) so that a repeated call has no second effect.
-    """
-
-    destination: str
-    operation: str
-    idempotency_key: str
-    body: Mapping[str, Any]
-    correlation_id: str
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What an endpoint answered: its id for the document, and whether it had it already."""
-
-    remote_id: str | None = None
-    duplicate: bool = False
 
 
 class Connector(Protocol):

@@ -9,11 +9,12 @@ nothing across restarts.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from distsync.model.envelope import Envelope, utcnow
+from distsync.runtime.backends.memory_reads import NEVER, MemoryReads, Row, SubState
 from distsync.runtime.ports import (
     Ack,
     AppendResult,
@@ -23,11 +24,8 @@ from distsync.runtime.ports import (
     DeadLetter,
     DeadLetterRecord,
     Delivery,
-    DeliveryState,
-    DeliveryStateKind,
     DocumentWrite,
     EventFilter,
-    LogStats,
     Outcome,
     Park,
     ParkedRecord,
@@ -39,43 +37,19 @@ from distsync.runtime.ports import (
     StoredDocument,
     StoredEvent,
     SubscriptionSpec,
-    SubscriptionStats,
 )
 from distsync.runtime.records import (
     check_resolution,
     reason_of,
     record_ids,
     selection_summary,
-    summarise_stats,
 )
 from distsync.runtime.selection import event_matches, lease_token
 
 R = TypeVar("R", DeadLetterRecord, ParkedRecord)
 
-NEVER = datetime.min.replace(tzinfo=utcnow().tzinfo)
 
-
-@dataclass
-class _Row:
-    id: int
-    subscription: str
-    seq: int
-    partition_key: str
-    attempts: int = 0
-    available_at: datetime = NEVER
-    lease_token: str | None = None
-    lease_expires: datetime = NEVER
-
-
-@dataclass
-class _SubState:
-    spec: SubscriptionSpec
-    registered_after: int = 0  # seq of the last event stored before it existed
-    acked: int = 0
-    skipped: int = 0
-
-
-class InMemoryMessageLog:
+class InMemoryMessageLog(MemoryReads):
     """Event log, document store and ops records in process memory."""
 
     def __init__(self, *, clock: Callable[[], datetime] = utcnow) -> None:
@@ -84,8 +58,8 @@ class InMemoryMessageLog:
         self._by_id: dict[str, StoredEvent] = {}
         self._by_key: dict[str, str] = {}
         self._duplicates: list[tuple[str, str, datetime]] = []
-        self._subs: dict[str, _SubState] = {}
-        self._rows: dict[int, _Row] = {}
+        self._subs: dict[str, SubState] = {}
+        self._rows: dict[int, Row] = {}
         self._next_row = 1
         self._watermarks: dict[tuple[str, str], int] = {}
         self._documents: dict[tuple[str, str], StoredDocument] = {}
@@ -99,7 +73,7 @@ class InMemoryMessageLog:
     async def register(self, spec: SubscriptionSpec) -> None:
         state = self._subs.get(spec.name)
         if state is None:
-            self._subs[spec.name] = _SubState(spec, registered_after=len(self._events))
+            self._subs[spec.name] = SubState(spec, registered_after=len(self._events))
         else:
             state.spec = spec
 
@@ -186,106 +160,6 @@ class InMemoryMessageLog:
     async def close(self) -> None:
         return None
 
-    # -- read side ----------------------------------------------------------
-
-    async def ping(self) -> None:
-        return None
-
-    async def get_event(self, event_id: str) -> StoredEvent | None:
-        return self._by_id.get(event_id)
-
-    async def list_events(
-        self, selection: EventFilter, *, limit: int = 100, before_seq: int | None = None
-    ) -> list[StoredEvent]:
-        found: list[StoredEvent] = []
-        for stored in reversed(self._events):
-            if before_seq is not None and stored.seq >= before_seq:
-                continue
-            if event_matches(stored.envelope, selection):
-                found.append(stored)
-                if len(found) >= limit:
-                    break
-        return found
-
-    async def dead_letters(
-        self, *, status: RecordStatus | None = RecordStatus.OPEN, limit: int = 100
-    ) -> list[DeadLetterRecord]:
-        records = [r for r in self._dead.values() if status is None or r.status == status]
-        return [self._with_history(r) for r in reversed(records)][:limit]
-
-    async def dead_letter(self, dead_letter_id: int) -> DeadLetterRecord | None:
-        record = self._dead.get(dead_letter_id)
-        return None if record is None else self._with_history(record)
-
-    async def exceptions(
-        self,
-        *,
-        status: RecordStatus | None = RecordStatus.OPEN,
-        reason_code: str | None = None,
-        limit: int = 100,
-    ) -> list[ParkedRecord]:
-        records = [
-            r
-            for r in self._parked.values()
-            if (status is None or r.status == status)
-            and (reason_code is None or r.reason_code == reason_code)
-        ]
-        return list(reversed(records))[:limit]
-
-    async def exception(self, exception_id: int) -> ParkedRecord | None:
-        return self._parked.get(exception_id)
-
-    async def delivery_states(self, event_id: str) -> list[DeliveryState]:
-        stored = self._by_id.get(event_id)
-        if stored is None:
-            return []
-        now = self._clock()
-        return [
-            self._state_in(state, stored, now)
-            for state in self._subs.values()
-            if state.spec.matches(stored.envelope.type)
-        ]
-
-    def _state_in(self, state: _SubState, stored: StoredEvent, now: datetime) -> DeliveryState:
-        name = state.spec.name
-        rows = [r for r in self._rows.values() if r.subscription == name and r.seq == stored.seq]
-        if rows:
-            return DeliveryState(
-                name, *_row_state(rows[-1], self._claimable(rows[-1], state, now), now)
-            )
-        for records, kind, label in (
-            (self._dead, DeliveryStateKind.DEAD_LETTERED, "dlq"),
-            (self._parked, DeliveryStateKind.PARKED, "exception"),
-        ):
-            for record_id, record in records.items():
-                same = record.subscription == name and record.event.seq == stored.seq
-                if same and record.status == RecordStatus.OPEN:
-                    return DeliveryState(name, kind, "", f"{label} {record_id}")
-        if stored.seq <= state.registered_after:
-            return DeliveryState(name, DeliveryStateKind.NOT_SUBSCRIBED, "registered later")
-        return DeliveryState(name, DeliveryStateKind.DONE, "handled (or skipped as stale)")
-
-    async def attempts(self, event_id: str) -> list[AttemptRecord]:
-        return list(self._attempts.get(event_id, []))
-
-    async def audit(self, *, limit: int = 100) -> list[AuditEntry]:
-        return list(reversed(self._audit))[:limit]
-
-    async def duplicates(self, *, limit: int = 100) -> list[tuple[str, str, datetime]]:
-        return list(reversed(self._duplicates))[:limit]
-
-    async def stats(self) -> LogStats:
-        now = self._clock()
-        per_sub = [self._sub_stats(state, now) for state in self._subs.values()]
-        open_dead = sum(r.status == RecordStatus.OPEN for r in self._dead.values())
-        open_parked = sum(r.status == RecordStatus.OPEN for r in self._parked.values())
-        return LogStats(
-            len(self._events), len(self._duplicates), open_dead, open_parked, tuple(per_sub)
-        )
-
-    async def get_document(self, kind: str, key: str) -> StoredDocument | None:
-        return self._documents.get((kind, key))
-
     # -- internals ------------------------------------------------------------
 
     def _append(self, envelopes: Sequence[Envelope]) -> AppendResult:
@@ -309,10 +183,10 @@ class InMemoryMessageLog:
 
     def _new_row(self, subscription: str, seq: int) -> None:
         key = self._events[seq - 1].envelope.partition_key
-        self._rows[self._next_row] = _Row(self._next_row, subscription, seq, key)
+        self._rows[self._next_row] = Row(self._next_row, subscription, seq, key)
         self._next_row += 1
 
-    def _claimable(self, row: _Row, state: _SubState, now: datetime) -> bool:
+    def _claimable(self, row: Row, state: SubState, now: datetime) -> bool:
         if row.lease_expires > now or row.available_at > now:
             return False
         if not state.spec.ordered:
@@ -331,7 +205,7 @@ class InMemoryMessageLog:
         sequence = envelope.source_sequence
         return mark is not None and sequence is not None and sequence <= mark
 
-    def _apply(self, outcome: Outcome, row: _Row) -> None:
+    def _apply(self, outcome: Outcome, row: Row) -> None:
         envelope = self._events[row.seq - 1].envelope
         if isinstance(outcome, Release):
             row.lease_token, row.lease_expires = None, NEVER
@@ -345,7 +219,7 @@ class InMemoryMessageLog:
             del self._rows[row.id]
             self._finish(outcome, row, envelope)
 
-    def _finish(self, outcome: Ack | DeadLetter | Park, row: _Row, envelope: Envelope) -> None:
+    def _finish(self, outcome: Ack | DeadLetter | Park, row: Row, envelope: Envelope) -> None:
         now = self._clock()
         stored = self._events[row.seq - 1]
         if isinstance(outcome, Ack):
@@ -391,17 +265,12 @@ class InMemoryMessageLog:
         )
 
     def _note_attempt(
-        self, envelope: Envelope, row: _Row, outcome: str, error_class: str, message: str
+        self, envelope: Envelope, row: Row, outcome: str, error_class: str, message: str
     ) -> None:
         record = AttemptRecord(
             row.attempts, self._clock(), outcome, error_class, message, row.subscription
         )
         self._attempts.setdefault(envelope.event_id, []).append(record)
-
-    def _with_history(self, record: DeadLetterRecord) -> DeadLetterRecord:
-        every = self._attempts.get(record.event.envelope.event_id, [])
-        history = tuple(a for a in every if a.subscription == record.subscription)
-        return replace(record, history=history)
 
     def _replay_targets(self, selection: ReplaySelection) -> list[tuple[str, int]]:
         if selection.source == "events":
@@ -450,29 +319,6 @@ class InMemoryMessageLog:
             count,
         )
         self._audit.append(entry)
-
-    def _sub_stats(self, state: _SubState, now: datetime) -> SubscriptionStats:
-        rows = [r for r in self._rows.values() if r.subscription == state.spec.name]
-        received = [self._events[r.seq - 1].envelope.received_at for r in rows]
-        return summarise_stats(
-            state.spec,
-            pending=sum(r.lease_expires <= now and r.available_at <= now for r in rows),
-            in_flight=sum(r.lease_expires > now for r in rows),
-            waiting=sum(r.available_at > now and r.lease_expires <= now for r in rows),
-            oldest=min(received, default=None),
-            acked=state.acked,
-            skipped=state.skipped,
-        )
-
-
-def _row_state(row: _Row, claimable: bool, now: datetime) -> tuple[DeliveryStateKind, str]:
-    if row.lease_expires > now:
-        return DeliveryStateKind.IN_FLIGHT, "claimed by a worker"
-    if row.available_at > now:
-        return DeliveryStateKind.WAITING_RETRY, f"next attempt at {row.available_at.isoformat()}"
-    if not claimable:
-        return DeliveryStateKind.QUEUED, "waits behind an earlier event of its key"
-    return DeliveryStateKind.PENDING, "not yet claimed"
 
 
 def _record_selected(

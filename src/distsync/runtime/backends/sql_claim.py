@@ -32,7 +32,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     bindparam,
-    exists,
     or_,
     select,
     union_all,
@@ -43,33 +42,16 @@ from distsync.runtime.backends.sql_append import load_subscription, slot_of
 from distsync.runtime.backends.sql_held import hold, unblock_next
 from distsync.runtime.backends.sql_recent import recent_of
 from distsync.runtime.backends.sql_rows import EVENT_FIELDS, event_from_row, stored_event
+from distsync.runtime.backends.sql_slots import Slot, choose, lease_and_move, slots_with_work
 from distsync.runtime.ports import Delivery, StoredEvent, SubscriptionSpec
 from distsync.store.tables import (
     events,
     held,
-    slot_heads,
-    subscription_slots,
     subscriptions,
     watermarks,
 )
 
 MAX_ROUNDS = 64
-
-
-@dataclass(slots=True)
-class _Slot:
-    slot: int
-    cursor: int
-    head: int
-    expired: bool
-    redeliveries: int
-    isolate_to: int
-    has_held: bool
-    has_due: bool
-
-    @property
-    def isolating(self) -> bool:
-        return self.expired or self.cursor < self.isolate_to
 
 
 @dataclass
@@ -100,80 +82,34 @@ def claim(
 ) -> list[Delivery]:
     spec = load_subscription(conn, subscription)
     for _ in range(MAX_ROUNDS):  # a round that only skips or queues events moves cursors
-        slots, room = _choose(_slots_with_work(conn, subscription, now), limit)
+        slots, room = choose(slots_with_work(conn, subscription, now), limit)
         if not slots:
             return []
         batch = _read(conn, spec, slots, room, now)
         _bookkeep(conn, spec, batch)
         handed = _deliveries(spec, slots, batch, token)
-        _lease_and_move(conn, spec.name, slots, batch, handed, token, now + lease_seconds)
+        if batch.held:
+            ids = [h[0] for h in batch.held]
+            conn.execute(
+                update(held).where(held.c.id.in_(ids)).values(attempts=held.c.attempts + 1)
+            )
+        counts = Counter(slot_of(d.envelope.partition_key) for d in handed)
+        lease_and_move(
+            conn,
+            spec.name,
+            slots,
+            counts=counts,
+            cutoff=batch.cutoff,
+            token=token,
+            until=now + lease_seconds,
+        )
         if handed:
             return handed
     return []
 
 
-def _choose(slots: list[_Slot], limit: int) -> tuple[list[_Slot], int]:
-    """The slots to read: a crashed one alone, one event at a time; else enough for ``limit``."""
-    for slot in slots:
-        if slot.isolating:
-            return [slot], 1
-    chosen: list[_Slot] = []
-    estimate = 0
-    for slot in slots:
-        chosen.append(slot)
-        estimate += max(slot.head - slot.cursor, 0) + (limit if slot.has_due else 0)
-        if estimate >= limit:
-            break
-    return chosen, limit
-
-
-def _slots_with_work(conn: Connection, subscription: str, now: float) -> list[_Slot]:
-    rows = conn.execute(_SLOTS_WITH_WORK(), {"sub": subscription, "now": now}).all()
-    return [_slot(r) for r in rows]
-
-
-@functools.cache
-def _SLOTS_WITH_WORK() -> Any:
-    ss = subscription_slots
-    now: Any = bindparam("now")
-    head = select(slot_heads.c.max_seq).where(slot_heads.c.slot == ss.c.slot).scalar_subquery()
-    in_slot = (held.c.subscription == ss.c.subscription, held.c.slot == ss.c.slot)
-    any_held = exists().where(*in_slot)
-    due = exists().where(*in_slot, held.c.available_at <= now)
-    return (
-        select(
-            ss.c.slot,
-            ss.c.cursor,
-            head.label("head"),
-            ss.c.lease_token,
-            ss.c.redeliveries,
-            ss.c.claimed_to,
-            ss.c.isolate_to,
-            any_held.label("has_held"),
-            due.label("has_due"),
-        )
-        .where(ss.c.subscription == bindparam("sub"), ss.c.lease_expires <= now)
-        .where(or_(head > ss.c.cursor, due))
-        .order_by(ss.c.cursor)
-    )
-
-
-def _slot(row: Any) -> _Slot:
-    expired = row.lease_token is not None
-    return _Slot(
-        slot=row.slot,
-        cursor=row.cursor,
-        head=row.head or 0,
-        expired=expired,
-        redeliveries=row.redeliveries + (1 if expired else 0),
-        isolate_to=max(row.isolate_to, row.claimed_to or 0) if expired else row.isolate_to,
-        has_held=bool(row.has_held),
-        has_due=bool(row.has_due),
-    )
-
-
 def _read(
-    conn: Connection, spec: SubscriptionSpec, slots: list[_Slot], limit: int, now: float
+    conn: Connection, spec: SubscriptionSpec, slots: list[Slot], limit: int, now: float
 ) -> _Batch:
     with_held = [s.slot for s in slots if s.has_held]
     rows = _held_rows(conn, spec.name, with_held) if with_held else []
@@ -217,7 +153,7 @@ def _due_held(
 
 
 def _fresh_events(
-    conn: Connection, spec: SubscriptionSpec, slots: list[_Slot], room: int
+    conn: Connection, spec: SubscriptionSpec, slots: list[Slot], room: int
 ) -> tuple[list[StoredEvent], int | None]:
     """The next ``room`` wanted events across the slots, oldest first, and the cut-off seq.
 
@@ -340,8 +276,14 @@ def _bookkeep(conn: Connection, spec: SubscriptionSpec, batch: _Batch) -> None:
         )
 
 
+def _count_held_attempts(conn: Connection, batch: _Batch) -> None:
+    if batch.held:
+        ids = [h[0] for h in batch.held]
+        conn.execute(update(held).where(held.c.id.in_(ids)).values(attempts=held.c.attempts + 1))
+
+
 def _deliveries(
-    spec: SubscriptionSpec, slots: list[_Slot], batch: _Batch, token: str
+    spec: SubscriptionSpec, slots: list[Slot], batch: _Batch, token: str
 ) -> list[Delivery]:
     attempt = {s.slot: s.redeliveries + 1 for s in slots}
     if all(a == 1 for a in attempt.values()):  # the usual case: no slot saw a dead consumer
@@ -368,97 +310,3 @@ def _handed(
         for e in batch.fresh
     ]
     return handed
-
-
-def _lease_and_move(
-    conn: Connection,
-    subscription: str,
-    slots: list[_Slot],
-    batch: _Batch,
-    handed: list[Delivery],
-    token: str,
-    until: float,
-) -> None:
-    """Lease the slots that handed something out; move the cursors of the others."""
-    if batch.held:
-        ids = [h[0] for h in batch.held]
-        conn.execute(update(held).where(held.c.id.in_(ids)).values(attempts=held.c.attempts + 1))
-    counts = Counter(slot_of(d.envelope.partition_key) for d in handed)
-    leased = [s for s in slots if counts[s.slot]]
-    idle = [s for s in slots if not counts[s.slot]]
-    if leased:
-        conn.execute(
-            _LEASE(),
-            [
-                {
-                    "b_sub": subscription,
-                    "b_slot": s.slot,
-                    "b_token": token,
-                    "b_until": until,
-                    "b_to": _cursor_after(s, batch),
-                    "b_count": counts[s.slot],
-                    "b_redeliveries": s.redeliveries,
-                    "b_isolate": s.isolate_to,
-                }
-                for s in leased
-            ],
-        )
-    if idle:
-        conn.execute(
-            _MOVE(),
-            [
-                {"b_sub": subscription, "b_slot": s.slot, "b_to": _cursor_after(s, batch)}
-                for s in idle
-            ],
-        )
-
-
-def _one_slot() -> tuple[Any, ...]:
-    ss = subscription_slots
-    return (ss.c.subscription == bindparam("b_sub"), ss.c.slot == bindparam("b_slot"))
-
-
-@functools.cache
-def _LEASE() -> Any:
-    return (
-        update(subscription_slots)
-        .where(*_one_slot())
-        .values(
-            lease_token=bindparam("b_token"),
-            lease_expires=bindparam("b_until"),
-            claimed_to=bindparam("b_to"),
-            claimed_count=bindparam("b_count"),
-            redeliveries=bindparam("b_redeliveries"),
-            isolate_to=bindparam("b_isolate"),
-        )
-    )
-
-
-@functools.cache
-def _MOVE() -> Any:
-    return (
-        update(subscription_slots)
-        .where(*_one_slot())
-        .values(cursor=bindparam("b_to"), lease_token=None, lease_expires=0, claimed_to=None)
-    )
-
-
-def _cursor_after(slot: _Slot, batch: _Batch) -> int:
-    if batch.cutoff is None:
-        return slot.head
-    if batch.cutoff < 0:
-        return slot.cursor
-    return max(slot.cursor, min(slot.head, batch.cutoff))
-
-
-def extend(conn: Connection, tokens: set[tuple[str, str]], until: float) -> None:
-    """Renew the slot leases of in-flight claims ((subscription, token) pairs)."""
-    conn.execute(
-        update(subscription_slots)
-        .where(
-            subscription_slots.c.subscription == bindparam("b_sub"),
-            subscription_slots.c.lease_token == bindparam("b_token"),
-        )
-        .values(lease_expires=until),
-        [{"b_sub": sub, "b_token": token} for sub, token in tokens],
-    )

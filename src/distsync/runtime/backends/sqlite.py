@@ -21,7 +21,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from distsync.errors import ConfigError, PermanentError, RetryableError
 from distsync.model.envelope import Envelope, utcnow
-from distsync.runtime.backends import sql_append, sql_claim, sql_ops, sql_settle, sql_states
+from distsync.runtime.backends import (
+    sql_append,
+    sql_claim,
+    sql_ops,
+    sql_settle,
+    sql_slots,
+    sql_states,
+)
 from distsync.runtime.backends.sql_recent import RecentEvents
 from distsync.runtime.backends.sqlite_writer import GroupCommitWriter
 from distsync.runtime.ports import (
@@ -139,7 +146,7 @@ class SqliteMessageLog:
         if deliveries:
             until = self._clock().timestamp() + lease_seconds
             tokens = {(d.subscription, d.lease_token) for d in deliveries}
-            await self._write(sql_claim.extend, tokens, until)
+            await self._write(sql_slots.extend, tokens, until)
 
     async def settle(
         self, outcomes: Sequence[Outcome], *, then_claim: ClaimRequest | None = None
