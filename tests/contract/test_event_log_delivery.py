@@ -352,3 +352,14 @@ async def test_events_held_by_a_dead_consumer_come_back_one_at_a_time(
         rest.extend(batch)
         await log.settle([Ack(d) for d in batch])
     assert sorted(d.envelope.event_id for d in (*again, *rest)) == sorted(e.event_id for e in envs)
+
+
+async def test_on_an_unordered_subscription_a_retry_holds_back_nothing(log, clock) -> None:
+    await log.register(UNORDERED)
+    first = make_envelope(partition="A")
+    await log.append([first])
+    (d,) = await claim(log, "audit")
+    await log.settle([Retry(d, clock() + timedelta(seconds=30), BOOM)])
+    later = make_envelope(partition="A")
+    await log.append([later])
+    assert [x.envelope.event_id for x in await claim(log, "audit")] == [later.event_id]

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from distsync.runtime.backends.sql_append import load_subscription, slot_of
 from distsync.runtime.backends.sql_held import hold, unblock_next
 from distsync.runtime.backends.sql_recent import recent_of
-from distsync.runtime.backends.sql_rows import EVENT_FIELDS, event_from_row, stored_event
+from distsync.runtime.backends.sql_rows import EVENT_FIELDS, event_from_row
 from distsync.runtime.backends.sql_slots import Slot, choose, lease_and_move, slots_with_work
 from distsync.runtime.ports import Delivery, StoredEvent, SubscriptionSpec
 from distsync.store.tables import (
@@ -111,45 +111,74 @@ def claim(
 def _read(
     conn: Connection, spec: SubscriptionSpec, slots: list[Slot], limit: int, now: float
 ) -> _Batch:
-    with_held = [s.slot for s in slots if s.has_held]
-    rows = _held_rows(conn, spec.name, with_held) if with_held else []
-    due, waiting_keys = _due_held(spec, rows, now)
-    batch = _Batch(held=due[:limit], fresh=[])
+    due_slots = [s.slot for s in slots if s.has_due]
+    batch = _Batch(held=_due_held(conn, spec, due_slots, now, limit) if due_slots else [], fresh=[])
     room = limit - len(batch.held)
     if room > 0:
         batch.fresh, batch.cutoff = _fresh_events(conn, spec, slots, room)
     else:
         batch.cutoff = -1  # nothing read from the stream: no cursor moves
-    if spec.ordered and waiting_keys:
-        batch.blocked = [e for e in batch.fresh if e.envelope.partition_key in waiting_keys]
-        batch.fresh = [e for e in batch.fresh if e.envelope.partition_key not in waiting_keys]
+    if spec.ordered and batch.fresh and any(s.has_held for s in slots):
+        waiting = _keys_with_held(conn, spec.name, {e.envelope.partition_key for e in batch.fresh})
+        batch.blocked = [e for e in batch.fresh if e.envelope.partition_key in waiting]
+        batch.fresh = [e for e in batch.fresh if e.envelope.partition_key not in waiting]
     _drop_stale(conn, spec.name, batch)
     return batch
 
 
-def _held_rows(conn: Connection, subscription: str, slots: list[int]) -> list[Any]:
-    query = (
-        select(held.c.id, held.c.attempts, held.c.available_at, events)
-        .join(events, events.c.seq == held.c.seq)
-        .where(held.c.subscription == subscription, held.c.slot.in_(slots))
-        .order_by(held.c.id)
-    )
-    return list(conn.execute(query).mappings())
-
-
 def _due_held(
-    spec: SubscriptionSpec, rows: list[Any], now: float
-) -> tuple[list[tuple[int, int, StoredEvent]], set[str]]:
-    """Held events to hand out now, and the keys that have held events at all."""
+    conn: Connection, spec: SubscriptionSpec, slots: list[int], now: float, limit: int
+) -> list[tuple[int, int, StoredEvent]]:
+    """Held events due now, oldest first; on an ordered subscription one per key.
+
+    Events queued behind another of their key wait with ``available_at =
+    BLOCKED``, so only the first of each key can be due.
+    """
+    params = {"sub": spec.name, "slots": slots, "now": now, "limit": limit}
     due: list[tuple[int, int, StoredEvent]] = []
-    seen: set[str] = set()
-    for row in rows:
-        key = row["partition_key"]
-        first_of_key = key not in seen
-        seen.add(key)
-        if row["available_at"] <= now and (first_of_key or not spec.ordered):
-            due.append((row["id"], row["attempts"], stored_event(row)))
-    return due, seen
+    keys: set[str] = set()
+    for row in conn.execute(_DUE_HELD(), params):
+        event = event_from_row(row[2:])
+        key = event.envelope.partition_key
+        if spec.ordered and key in keys:
+            continue
+        keys.add(key)
+        due.append((row[0], row[1], event))
+    return due
+
+
+@functools.cache
+def _DUE_HELD() -> Any:
+    columns = [events.c[name] for name in EVENT_FIELDS]
+    return (
+        select(held.c.id, held.c.attempts, *columns)
+        .join(events, events.c.seq == held.c.seq)
+        .where(
+            held.c.subscription == bindparam("sub"),
+            held.c.slot.in_(bindparam("slots", expanding=True)),
+            held.c.available_at <= bindparam("now"),
+        )
+        .order_by(held.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def _keys_with_held(conn: Connection, subscription: str, keys: set[str]) -> set[str]:
+    """Which of these keys have held events (their new events must queue behind)."""
+    rows = conn.execute(_KEYS_WITH_HELD(), {"sub": subscription, "keys": list(keys)})
+    return {key for (key,) in rows}
+
+
+@functools.cache
+def _KEYS_WITH_HELD() -> Any:
+    return (
+        select(held.c.partition_key)
+        .where(
+            held.c.subscription == bindparam("sub"),
+            held.c.partition_key.in_(bindparam("keys", expanding=True)),
+        )
+        .distinct()
+    )
 
 
 def _fresh_events(
