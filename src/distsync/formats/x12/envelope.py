@@ -1,0 +1,383 @@
+"""Segments to interchanges, functional groups and transaction sets, with envelope checks.
+
+``X12Reader`` streams: it yields one ``TransactionSet`` at a time (its
+segments from ST to SE) and keeps only small summaries of what it has passed
+(``interchanges``: per group, per set, the control numbers and problems), so
+a file of any size is read in bounded memory. Envelope problems (control
+numbers that do not match, wrong counts, missing trailers, badly formed
+control numbers) are collected in ``problems``, each located by interchange,
+group, set, segment position and byte offset, with the code a 997/999 uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from distsync.formats.x12.decode import decode
+from distsync.formats.x12.delimiters import Delimiters
+from distsync.formats.x12.problems import Location, Problem, Severity
+from distsync.formats.x12.tokenizer import Segment, Tokenizer
+
+ISA_CONTROL = re.compile(r"^\d{9}$")
+GS_CONTROL = re.compile(r"^\d{1,9}$")
+ST_CONTROL = re.compile(r"^[0-9A-Za-z]{4,9}$")
+ENVELOPE_STARTS = ("GS", "IEA", "ISA")
+
+
+@dataclass
+class Interchange:
+    """An interchange's header, and what the reader saw of it."""
+
+    isa: Segment
+    delimiters: Delimiters
+    groups: list[Group] = field(default_factory=list)
+    trailer: Segment | None = None
+    extra: list[Segment] = field(default_factory=list)  # TA1 and other segments outside groups
+
+    @property
+    def control(self) -> str:
+        return self.isa.element(13)
+
+    @property
+    def version(self) -> str:
+        return self.isa.element(12)
+
+    def sender(self) -> tuple[str, str]:
+        return self.isa.element(5), self.isa.element(6).strip()
+
+    def receiver(self) -> tuple[str, str]:
+        return self.isa.element(7), self.isa.element(8).strip()
+
+
+@dataclass
+class Group:
+    """A functional group's header and the summary of its transaction sets."""
+
+    gs: Segment
+    interchange: Interchange
+    sets: list[SetSummary] = field(default_factory=list)
+    trailer: Segment | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def control(self) -> str:
+        return self.gs.element(6)
+
+    @property
+    def functional_id(self) -> str:
+        return self.gs.element(1)
+
+    @property
+    def version(self) -> str:
+        return self.gs.element(8)
+
+
+@dataclass
+class SetSummary:
+    """What stays in memory of a transaction set once it has been handed on."""
+
+    set_id: str
+    control: str
+    problems: list[Problem]
+
+
+@dataclass
+class TransactionSet:
+    """One transaction set: ``segments`` runs from ST to SE inclusive."""
+
+    segments: list[Segment]
+    group: Group
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def st(self) -> Segment:
+        return self.segments[0]
+
+    @property
+    def set_id(self) -> str:
+        return self.st.element(1)
+
+    @property
+    def control(self) -> str:
+        return self.st.element(2)
+
+    @property
+    def body(self) -> list[Segment]:
+        """The segments between ST and SE."""
+        end = -1 if self.segments[-1].tag == "SE" else len(self.segments)
+        return self.segments[1:end]
+
+    @property
+    def interchange(self) -> Interchange:
+        return self.group.interchange
+
+
+class X12Reader:
+    """Streams transaction sets out of X12 bytes; collects envelope problems on the way."""
+
+    def __init__(self, source: bytes | BinaryIO) -> None:
+        decoded = decode(source)
+        self.encoding = decoded.encoding
+        self._tokens = Tokenizer(decoded)
+        self.interchanges: list[Interchange] = []
+        self._problems: list[Problem] = []
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem so far: the tokenizer's warnings and the envelope checks."""
+        return [*self._tokens.problems, *self._problems]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == Severity.ERROR]
+
+    def sets(self) -> Iterator[TransactionSet]:
+        """Every transaction set in the file, in order."""
+        stream = _Pushback(iter(self._tokens))
+        for segment in stream:
+            if segment.tag == "ISA":
+                yield from self._interchange(segment, stream)
+            else:
+                self._report(
+                    "outside_interchange", f"segment {segment.tag} outside an interchange", segment
+                )
+
+    def read_all(self) -> list[TransactionSet]:
+        """The whole file at once (for small files, tests and the CLI)."""
+        return list(self.sets())
+
+    # -- structure --------------------------------------------------------------
+
+    def _interchange(self, isa: Segment, stream: _Pushback) -> Iterator[TransactionSet]:
+        interchange = Interchange(isa, isa.delimiters)
+        self.interchanges.append(interchange)
+        self._check_control(interchange.control, ISA_CONTROL, "ISA13", isa, interchange)
+        for segment in stream:
+            if segment.tag == "GS":
+                yield from self._group(Group(segment, interchange), stream)
+            elif segment.tag == "IEA":
+                interchange.trailer = segment
+                self._check_interchange_trailer(interchange)
+                return
+            elif segment.tag == "ISA":
+                self._report(
+                    "missing_iea",
+                    "the interchange has no IEA trailer",
+                    isa,
+                    interchange,
+                    ack_code="023",
+                )
+                stream.push(segment)
+                return
+            else:
+                interchange.extra.append(segment)
+        self._report(
+            "missing_iea", "the interchange has no IEA trailer", isa, interchange, ack_code="023"
+        )
+
+    def _group(self, group: Group, stream: _Pushback) -> Iterator[TransactionSet]:
+        group.interchange.groups.append(group)
+        self._check_control(group.control, GS_CONTROL, "GS06", group.gs, group.interchange, group)
+        for segment in stream:
+            if segment.tag == "ST":
+                transaction = self._transaction(segment, group, stream)
+                group.sets.append(
+                    SetSummary(transaction.set_id, transaction.control, transaction.problems)
+                )
+                yield transaction
+            elif segment.tag == "GE":
+                group.trailer = segment
+                self._check_group_trailer(group)
+                return
+            elif segment.tag in ENVELOPE_STARTS:
+                stream.push(segment)
+                break
+            else:
+                self._report(
+                    "outside_set",
+                    f"segment {segment.tag} between transaction sets",
+                    segment,
+                    group.interchange,
+                    group,
+                )
+        self._group_problem(group, "missing_ge", "the group has no GE trailer", group.gs, "2")
+
+    def _transaction(self, st: Segment, group: Group, stream: _Pushback) -> TransactionSet:
+        transaction = TransactionSet([st], group)
+        self._check_control(
+            transaction.control, ST_CONTROL, "ST02", st, group.interchange, group, transaction
+        )
+        for segment in stream:
+            if segment.tag in ("ST", "GE", *ENVELOPE_STARTS):
+                stream.push(segment)
+                break
+            transaction.segments.append(segment)
+            if segment.tag == "SE":
+                self._check_set_trailer(transaction)
+                return transaction
+        self._set_problem(
+            transaction, "missing_se", "the transaction set has no SE trailer", st, "2"
+        )
+        return transaction
+
+    # -- checks ---------------------------------------------------------------------
+
+    def _check_set_trailer(self, transaction: TransactionSet) -> None:
+        se = transaction.segments[-1]
+        if se.element(2) != transaction.control:
+            self._set_problem(
+                transaction,
+                "control_number_mismatch",
+                f"SE02 {se.element(2)!r} does not match ST02 {transaction.control!r}",
+                se,
+                "3",
+            )
+        counted = len(transaction.segments)
+        if se.element(1) != str(counted):
+            self._set_problem(
+                transaction,
+                "segment_count_mismatch",
+                f"SE01 says {se.element(1)!r} segments, the set has {counted}",
+                se,
+                "4",
+            )
+
+    def _check_group_trailer(self, group: Group) -> None:
+        ge = group.trailer
+        assert ge is not None
+        if ge.element(2) != group.control:
+            self._group_problem(
+                group,
+                "control_number_mismatch",
+                f"GE02 {ge.element(2)!r} does not match GS06 {group.control!r}",
+                ge,
+                "4",
+            )
+        if ge.element(1) != str(len(group.sets)):
+            self._group_problem(
+                group,
+                "set_count_mismatch",
+                f"GE01 says {ge.element(1)!r} transaction sets, the group has {len(group.sets)}",
+                ge,
+                "5",
+            )
+
+    def _check_interchange_trailer(self, interchange: Interchange) -> None:
+        iea = interchange.trailer
+        assert iea is not None
+        if iea.element(2) != interchange.control:
+            self._report(
+                "control_number_mismatch",
+                f"IEA02 {iea.element(2)!r} does not match ISA13 {interchange.control!r}",
+                iea,
+                interchange,
+                ack_code="001",
+            )
+        if iea.element(1) != str(len(interchange.groups)):
+            self._report(
+                "group_count_mismatch",
+                f"IEA01 says {iea.element(1)!r} groups, "
+                f"the interchange has {len(interchange.groups)}",
+                iea,
+                interchange,
+                ack_code="021",
+            )
+
+    def _check_control(
+        self,
+        value: str,
+        pattern: re.Pattern[str],
+        name: str,
+        segment: Segment,
+        interchange: Interchange,
+        group: Group | None = None,
+        transaction: TransactionSet | None = None,
+    ) -> None:
+        if pattern.match(value):
+            return
+        message = f"{name} {value!r} is not a valid control number"
+        problem = self._problem(
+            "bad_control_number", message, segment, interchange, group, transaction
+        )
+        if transaction is not None:
+            transaction.problems.append(problem)
+        elif group is not None:
+            group.problems.append(problem)
+        self._problems.append(problem)
+
+    # -- problems -------------------------------------------------------------------
+
+    def _problem(
+        self,
+        code: str,
+        message: str,
+        segment: Segment,
+        interchange: Interchange | None = None,
+        group: Group | None = None,
+        transaction: TransactionSet | None = None,
+        ack_code: str | None = None,
+    ) -> Problem:
+        position = None
+        if transaction is not None:
+            position = next(
+                (i for i, s in enumerate(transaction.segments, 1) if s is segment), None
+            )
+        location = Location(
+            interchange=interchange.control if interchange else None,
+            group=group.control if group else None,
+            transaction_set=transaction.control if transaction else None,
+            segment_position=position,
+            segment_tag=segment.tag,
+            byte_offset=self._tokens.offsets.byte_offset(segment.offset),
+        )
+        return Problem(code, message, location, Severity.ERROR, ack_code)
+
+    def _report(
+        self,
+        code: str,
+        message: str,
+        segment: Segment,
+        interchange: Interchange | None = None,
+        group: Group | None = None,
+        ack_code: str | None = None,
+    ) -> None:
+        self._problems.append(
+            self._problem(code, message, segment, interchange, group, None, ack_code)
+        )
+
+    def _group_problem(
+        self, group: Group, code: str, message: str, segment: Segment, ack: str
+    ) -> None:
+        problem = self._problem(code, message, segment, group.interchange, group, None, ack)
+        group.problems.append(problem)
+        self._problems.append(problem)
+
+    def _set_problem(
+        self, transaction: TransactionSet, code: str, message: str, segment: Segment, ack: str
+    ) -> None:
+        group = transaction.group
+        problem = self._problem(code, message, segment, group.interchange, group, transaction, ack)
+        transaction.problems.append(problem)
+        self._problems.append(problem)
+
+
+class _Pushback:
+    """An iterator of segments that can take one back (an envelope segment met too early)."""
+
+    def __init__(self, segments: Iterator[Segment]) -> None:
+        self._segments = segments
+        self._back: list[Segment] = []
+
+    def __iter__(self) -> _Pushback:
+        return self
+
+    def __next__(self) -> Segment:
+        if self._back:
+            return self._back.pop()
+        return next(self._segments)
+
+    def push(self, segment: Segment) -> None:
+        self._back.append(segment)

@@ -1,0 +1,141 @@
+"""Text to segments, streaming: split on each interchange's own terminator.
+
+Chunks of text are split on the segment separator of the current interchange
+(C-level ``str.split``, so the hot loop is one pass per segment); a segment
+split across chunks waits for the next chunk. After an ``IEA`` the delimiters
+are read again from the next ``ISA``: a mailbag may mix interchanges with
+different delimiters. Line breaks and indentation before a segment are
+skipped; a last segment without a terminator is read with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from distsync.errors import MalformedDocument
+from distsync.formats.x12.decode import DecodedText
+from distsync.formats.x12.delimiters import LOOKAHEAD, Delimiters, read_isa
+from distsync.formats.x12.problems import Location, Problem, Severity
+
+BLANKS = " \t\r\n\f\v\x85\x1a\x00"  # whitespace, NEL (EBCDIC), Ctrl-Z and NUL fillers
+
+
+class Segment:
+    """One segment: its tag, its elements (``element(1)`` is the first after the tag)."""
+
+    __slots__ = ("delimiters", "elements", "offset", "tag")
+
+    def __init__(self, tag: str, elements: list[str], offset: int, delimiters: Delimiters) -> None:
+        self.tag = tag
+        self.elements = elements
+        self.offset = offset  # character position in the file's text
+        self.delimiters = delimiters
+
+    def element(self, position: int) -> str:
+        """Element ``position`` (1-based), ``""`` when absent."""
+        return self.elements[position - 1] if position <= len(self.elements) else ""
+
+    def components(self, position: int) -> list[str]:
+        return self.element(position).split(self.delimiters.component)
+
+    def repetitions(self, position: int) -> list[str]:
+        value = self.element(position)
+        separator = self.delimiters.repetition
+        return value.split(separator) if separator else [value]
+
+    def text(self) -> str:
+        """The segment as it was written, without its terminator."""
+        return self.delimiters.element.join([self.tag, *self.elements])
+
+    def __repr__(self) -> str:
+        return f"Segment({self.text()!r})"
+
+
+class Tokenizer:
+    """Iterates the segments of a decoded file; warnings gather in ``problems``."""
+
+    def __init__(self, decoded: DecodedText) -> None:
+        self._chunks = decoded.chunks
+        self.offsets = decoded.offsets
+        self.problems: list[Problem] = []
+        self._buffer = ""
+        self._base = 0  # position of _buffer[0] in the whole text
+        self._eof = False
+
+    def __iter__(self) -> Iterator[Segment]:
+        while self._start_interchange():
+            yield from self._interchange()
+
+    def _more(self) -> bool:
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            self._eof = True
+            return False
+        self._buffer += chunk
+        return True
+
+    def _start_interchange(self) -> bool:
+        """Skip blanks; read the next ISA's delimiters. False at the end of the file."""
+        while True:
+            stripped = self._buffer.lstrip(BLANKS)
+            self._base += len(self._buffer) - len(stripped)
+            self._buffer = stripped
+            if len(self._buffer) >= LOOKAHEAD or (self._eof and self._buffer) or not self._more():
+                break
+        if not self._buffer:
+            return False
+        if not self._buffer.startswith("ISA"):
+            raise MalformedDocument(
+                f"reading at byte {self.offsets.byte_offset(self._base)}: expected an ISA segment, "
+                f"found {self._buffer[:20]!r}"
+            )
+        reading = read_isa(self._buffer)
+        for warning in reading.warnings:
+            where = Location(byte_offset=self.offsets.byte_offset(self._base), segment_tag="ISA")
+            self.problems.append(Problem("isa_width", warning, where, Severity.WARNING))
+        self._delimiters = reading.delimiters
+        return True
+
+    def _interchange(self) -> Iterator[Segment]:
+        delimiters = self._delimiters
+        separator = delimiters.separator
+        while True:
+            pieces = self._buffer.split(separator)
+            consumed = 0
+            for piece in pieces[:-1]:
+                segment = self._segment(piece, self._base + consumed, delimiters)
+                consumed += len(piece) + len(separator)
+                if segment is None:
+                    continue
+                yield segment
+                if segment.tag == "IEA":
+                    self._advance(consumed)
+                    return
+            self._advance(consumed)
+            if not self._more():
+                yield from self._last_segment(delimiters)
+                return
+
+    def _advance(self, consumed: int) -> None:
+        self._buffer = self._buffer[consumed:]
+        self._base += consumed
+
+    def _segment(self, piece: str, position: int, delimiters: Delimiters) -> Segment | None:
+        stripped = piece.lstrip()
+        if not stripped:
+            return None
+        parts = stripped.split(delimiters.element)
+        return Segment(parts[0], parts[1:], position + len(piece) - len(stripped), delimiters)
+
+    def _last_segment(self, delimiters: Delimiters) -> Iterator[Segment]:
+        segment = self._segment(self._buffer.rstrip(), self._base, delimiters)
+        self._advance(len(self._buffer))
+        if segment is None:
+            return
+        where = Location(
+            byte_offset=self.offsets.byte_offset(segment.offset), segment_tag=segment.tag
+        )
+        self.problems.append(
+            Problem("no_terminator", "the last segment has no terminator", where, Severity.WARNING)
+        )
+        yield segment
