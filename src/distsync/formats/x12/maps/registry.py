@@ -1,0 +1,26 @@
+"""The built-in maps, listed explicitly, and the look-up by set id and map version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from distsync.errors import SchemaViolation
+from distsync.formats.x12.maps.base import X12Map
+
+BUILTIN: tuple[X12Map, ...] = ()
+
+MAPS: Mapping[tuple[str, str], X12Map] = {(m.set_id, m.map_version): m for m in BUILTIN}
+
+
+def map_for(
+    set_id: str, map_version: str = "1", maps: Mapping[tuple[str, str], X12Map] = MAPS
+) -> X12Map:
+    """The map for a transaction set at a map version, or a clear refusal."""
+    found = maps.get((set_id, map_version))
+    if found is None:
+        known = sorted(f"{s} v{v}" for s, v in maps)
+        raise SchemaViolation(
+            f"mapping transaction set {set_id} (map version {map_version}): no such map; "
+            f"known: {', '.join(known) or 'none'}"
+        )
+    return found
