@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 16  # small batches: fewer live objects for the GC to walk
 EBCDIC_ISA = "ISA".encode("cp037")
 EBCDIC_BLANKS = b"\x40\x25\x15\x0d"  # space, LF, NL, CR in code page 037
 UTF8 = "utf-8"

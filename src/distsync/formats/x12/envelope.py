@@ -24,7 +24,7 @@ from distsync.formats.x12.tokenizer import Segment, Tokenizer
 ISA_CONTROL = re.compile(r"^\d{9}$")
 GS_CONTROL = re.compile(r"^\d{1,9}$")
 ST_CONTROL = re.compile(r"^[0-9A-Za-z]{4,9}$")
-ENVELOPE_STARTS = ("GS", "IEA", "ISA")
+STRUCTURAL = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
 
 @dataclass
@@ -124,6 +124,10 @@ class X12Reader:
         self._tokens = Tokenizer(decoded)
         self.interchanges: list[Interchange] = []
         self._problems: list[Problem] = []
+        self._interchange: Interchange | None = None
+        self._group: Group | None = None
+        self._open: TransactionSet | None = None
+        self._skipping = False
 
     @property
     def problems(self) -> list[Problem]:
@@ -136,92 +140,158 @@ class X12Reader:
 
     def sets(self) -> Iterator[TransactionSet]:
         """Every transaction set in the file, in order."""
-        stream = _Pushback(iter(self._tokens))
-        for segment in stream:
-            if segment.tag == "ISA":
-                yield from self._interchange(segment, stream)
-            else:
-                self._report(
-                    "outside_interchange", f"segment {segment.tag} outside an interchange", segment
-                )
+        for batch in self._tokens.batches():
+            yield from self._feed(batch)
+        yield from self._finish()
 
     def read_all(self) -> list[TransactionSet]:
         """The whole file at once (for small files, tests and the CLI)."""
         return list(self.sets())
 
     # -- structure --------------------------------------------------------------
+    # A state machine over the envelope segments only: the segments between
+    # them are handed on in slices, never one by one.
 
-    def _interchange(self, isa: Segment, stream: _Pushback) -> Iterator[TransactionSet]:
+    def _feed(self, batch: list[Segment]) -> Iterator[TransactionSet]:
+        start = 0
+        for index in [i for i, s in enumerate(batch) if s.tag in STRUCTURAL]:
+            segment = batch[index]
+            if self._open is not None:
+                if segment.tag == "SE":
+                    self._open.segments += batch[start : index + 1]
+                    start = index + 1
+                    yield self._close_set()
+                    continue
+                self._open.segments += batch[start:index]
+                yield self._cut_set()
+            else:
+                self._strays(batch[start:index])
+            self._envelope_segment(segment)
+            start = index + 1
+        if self._open is not None:
+            self._open.segments += batch[start:]
+        else:
+            self._strays(batch[start:])
+
+    def _finish(self) -> Iterator[TransactionSet]:
+        if self._open is not None:
+            yield self._cut_set()
+        self._end_group_early()
+        if self._interchange is not None:
+            self._missing_iea(self._interchange)
+
+    def _envelope_segment(self, segment: Segment) -> None:
+        tag = segment.tag
+        if tag == "ISA":
+            self._start_interchange(segment)
+        elif tag == "IEA":
+            self._end_interchange(segment)
+        elif tag == "GS":
+            self._start_group(segment)
+        elif tag == "GE":
+            self._end_group(segment)
+        elif tag == "ST":
+            self._start_set(segment)
+        else:
+            self._strays([segment])
+
+    def _start_interchange(self, isa: Segment) -> None:
+        self._end_group_early()
+        if self._interchange is not None:
+            self._missing_iea(self._interchange)
         interchange = Interchange(isa, isa.delimiters)
         self.interchanges.append(interchange)
+        self._interchange = interchange
         self._check_control(interchange.control, ISA_CONTROL, "ISA13", isa, interchange)
-        for segment in stream:
-            if segment.tag == "GS":
-                yield from self._group(Group(segment, interchange), stream)
-            elif segment.tag == "IEA":
-                interchange.trailer = segment
-                self._check_interchange_trailer(interchange)
-                return
-            elif segment.tag == "ISA":
-                self._report(
-                    "missing_iea",
-                    "the interchange has no IEA trailer",
-                    isa,
-                    interchange,
-                    ack_code="023",
-                )
-                stream.push(segment)
-                return
-            else:
-                interchange.extra.append(segment)
-        self._report(
-            "missing_iea", "the interchange has no IEA trailer", isa, interchange, ack_code="023"
-        )
 
-    def _group(self, group: Group, stream: _Pushback) -> Iterator[TransactionSet]:
-        group.interchange.groups.append(group)
-        self._check_control(group.control, GS_CONTROL, "GS06", group.gs, group.interchange, group)
-        for segment in stream:
-            if segment.tag == "ST":
-                transaction = self._transaction(segment, group, stream)
-                group.sets.append(
-                    SetSummary(transaction.set_id, transaction.control, transaction.problems)
-                )
-                yield transaction
-            elif segment.tag == "GE":
-                group.trailer = segment
-                self._check_group_trailer(group)
-                return
-            elif segment.tag in ENVELOPE_STARTS:
-                stream.push(segment)
-                break
-            else:
-                self._report(
-                    "outside_set",
-                    f"segment {segment.tag} between transaction sets",
-                    segment,
-                    group.interchange,
-                    group,
-                )
-        self._group_problem(group, "missing_ge", "the group has no GE trailer", group.gs, "2")
+    def _missing_iea(self, interchange: Interchange) -> None:
+        message = "the interchange has no IEA trailer"
+        self._report("missing_iea", message, interchange.isa, interchange, ack_code="023")
+        self._interchange = None
 
-    def _transaction(self, st: Segment, group: Group, stream: _Pushback) -> TransactionSet:
+    def _end_interchange(self, iea: Segment) -> None:
+        self._end_group_early()
+        interchange = self._interchange
+        if interchange is None:
+            self._report("outside_interchange", "IEA without an interchange", iea)
+            return
+        interchange.trailer = iea
+        self._check_interchange_trailer(interchange)
+        self._interchange = None
+
+    def _start_group(self, gs: Segment) -> None:
+        self._end_group_early()
+        if self._interchange is None:
+            self._report("outside_interchange", "GS outside an interchange", gs)
+            self._skipping = True
+            return
+        group = Group(gs, self._interchange)
+        self._interchange.groups.append(group)
+        self._group = group
+        self._skipping = False
+        self._check_control(group.control, GS_CONTROL, "GS06", gs, group.interchange, group)
+
+    def _end_group_early(self) -> None:
+        if self._group is not None:
+            group = self._group
+            self._group_problem(group, "missing_ge", "the group has no GE trailer", group.gs, "2")
+            self._group = None
+
+    def _end_group(self, ge: Segment) -> None:
+        group = self._group
+        if group is None:
+            self._report("outside_group", "GE without a functional group", ge, self._interchange)
+            return
+        group.trailer = ge
+        self._check_group_trailer(group)
+        self._group = None
+
+    def _start_set(self, st: Segment) -> None:
+        group = self._group
+        if group is None:
+            self._report("outside_group", "ST outside a functional group", st, self._interchange)
+            self._skipping = True
+            return
+        self._skipping = False
         transaction = TransactionSet([st], group)
+        self._open = transaction
         self._check_control(
             transaction.control, ST_CONTROL, "ST02", st, group.interchange, group, transaction
         )
-        for segment in stream:
-            if segment.tag in ("ST", "GE", *ENVELOPE_STARTS):
-                stream.push(segment)
-                break
-            transaction.segments.append(segment)
-            if segment.tag == "SE":
-                self._check_set_trailer(transaction)
-                return transaction
-        self._set_problem(
-            transaction, "missing_se", "the transaction set has no SE trailer", st, "2"
+
+    def _close_set(self) -> TransactionSet:
+        transaction = self._take_open()
+        self._check_set_trailer(transaction)
+        return transaction
+
+    def _cut_set(self) -> TransactionSet:
+        transaction = self._take_open()
+        message = "the transaction set has no SE trailer"
+        self._set_problem(transaction, "missing_se", message, transaction.st, "2")
+        return transaction
+
+    def _take_open(self) -> TransactionSet:
+        transaction = self._open
+        assert transaction is not None
+        self._open = None
+        transaction.group.sets.append(
+            SetSummary(transaction.set_id, transaction.control, transaction.problems)
         )
         return transaction
+
+    def _strays(self, segments: list[Segment]) -> None:
+        if not segments or self._skipping:
+            return
+        if self._group is not None:
+            for segment in segments:
+                message = f"segment {segment.tag} between transaction sets"
+                self._report("outside_set", message, segment, self._group.interchange, self._group)
+        elif self._interchange is not None:
+            self._interchange.extra += segments  # TA1 and the like
+        else:
+            for segment in segments:
+                message = f"segment {segment.tag} outside an interchange"
+                self._report("outside_interchange", message, segment)
 
     # -- checks ---------------------------------------------------------------------
 
@@ -362,22 +432,3 @@ class X12Reader:
         problem = self._problem(code, message, segment, group.interchange, group, transaction, ack)
         transaction.problems.append(problem)
         self._problems.append(problem)
-
-
-class _Pushback:
-    """An iterator of segments that can take one back (an envelope segment met too early)."""
-
-    def __init__(self, segments: Iterator[Segment]) -> None:
-        self._segments = segments
-        self._back: list[Segment] = []
-
-    def __iter__(self) -> _Pushback:
-        return self
-
-    def __next__(self) -> Segment:
-        if self._back:
-            return self._back.pop()
-        return next(self._segments)
-
-    def push(self, segment: Segment) -> None:
-        self._back.append(segment)

@@ -21,19 +21,41 @@ BLANKS = " \t\r\n\f\v\x85\x1a\x00"  # whitespace, NEL (EBCDIC), Ctrl-Z and NUL f
 
 
 class Segment:
-    """One segment: its tag, its elements (``element(1)`` is the first after the tag)."""
+    """One segment: its tag, its elements (``element(1)`` is the first after the tag).
 
-    __slots__ = ("delimiters", "elements", "offset", "tag")
+    Elements are split from the segment's text on first use: reading and
+    checking envelopes touches only the tags of most segments.
+    """
+
+    __slots__ = ("_elements", "_raw", "delimiters", "offset", "tag")
 
     def __init__(self, tag: str, elements: list[str], offset: int, delimiters: Delimiters) -> None:
         self.tag = tag
-        self.elements = elements
+        self._elements: list[str] | None = elements
+        self._raw = ""
         self.offset = offset  # character position in the file's text
         self.delimiters = delimiters
 
+    @classmethod
+    def from_text(cls, text: str, tag: str, offset: int, delimiters: Delimiters) -> Segment:
+        segment = cls.__new__(cls)
+        segment.tag = tag
+        segment._elements = None
+        segment._raw = text
+        segment.offset = offset
+        segment.delimiters = delimiters
+        return segment
+
+    @property
+    def elements(self) -> list[str]:
+        if self._elements is None:
+            self._elements = self._raw.split(self.delimiters.element)[1:]
+        return self._elements
+
     def element(self, position: int) -> str:
         """Element ``position`` (1-based), ``""`` when absent."""
-        return self.elements[position - 1] if position <= len(self.elements) else ""
+        elements = self.elements
+        return elements[position - 1] if position <= len(elements) else ""
 
     def components(self, position: int) -> list[str]:
         return self.element(position).split(self.delimiters.component)
@@ -63,6 +85,11 @@ class Tokenizer:
         self._eof = False
 
     def __iter__(self) -> Iterator[Segment]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[Segment]]:
+        """Segments a chunk at a time (a batch never runs past an IEA): the fast path."""
         while self._start_interchange():
             yield from self._interchange()
 
@@ -96,25 +123,43 @@ class Tokenizer:
         self._delimiters = reading.delimiters
         return True
 
-    def _interchange(self) -> Iterator[Segment]:
+    def _interchange(self) -> Iterator[list[Segment]]:
         delimiters = self._delimiters
         separator = delimiters.separator
         while True:
             pieces = self._buffer.split(separator)
-            consumed = 0
-            for piece in pieces[:-1]:
-                segment = self._segment(piece, self._base + consumed, delimiters)
-                consumed += len(piece) + len(separator)
-                if segment is None:
-                    continue
-                yield segment
-                if segment.tag == "IEA":
-                    self._advance(consumed)
-                    return
-            self._advance(consumed)
-            if not self._more():
-                yield from self._last_segment(delimiters)
+            batch, consumed = self._segments(pieces[:-1], len(separator), delimiters)
+            if batch and batch[-1].tag == "IEA":
+                self._advance(consumed)
+                yield batch
                 return
+            self._advance(consumed)
+            if batch:
+                yield batch
+            if not self._more():
+                yield self._last_segment(delimiters)
+                return
+
+    def _segments(
+        self, pieces: list[str], gap: int, delimiters: Delimiters
+    ) -> tuple[list[Segment], int]:
+        """Segments of complete pieces, up to and including an IEA; characters consumed."""
+        element = delimiters.element
+        batch: list[Segment] = []
+        position = self._base
+        append = batch.append
+        make = Segment.from_text
+        for piece in pieces:
+            length = len(piece)
+            stripped = piece.lstrip()
+            if stripped:
+                cut = stripped.find(element, 0, 4)  # tags are two or three characters
+                tag = stripped[:cut] if cut >= 0 else stripped.split(element, 1)[0]
+                append(make(stripped, tag, position + length - len(stripped), delimiters))
+                if tag == "IEA":
+                    return batch, position + length + gap - self._base
+            position += length + gap
+        return batch, position - self._base
 
     def _advance(self, consumed: int) -> None:
         self._buffer = self._buffer[consumed:]
@@ -127,15 +172,15 @@ class Tokenizer:
         parts = stripped.split(delimiters.element)
         return Segment(parts[0], parts[1:], position + len(piece) - len(stripped), delimiters)
 
-    def _last_segment(self, delimiters: Delimiters) -> Iterator[Segment]:
+    def _last_segment(self, delimiters: Delimiters) -> list[Segment]:
         segment = self._segment(self._buffer.rstrip(), self._base, delimiters)
         self._advance(len(self._buffer))
         if segment is None:
-            return
+            return []
         where = Location(
             byte_offset=self.offsets.byte_offset(segment.offset), segment_tag=segment.tag
         )
         self.problems.append(
             Problem("no_terminator", "the last segment has no terminator", where, Severity.WARNING)
         )
-        yield segment
+        return [segment]
