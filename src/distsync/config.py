@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from distsync.config_x12 import X12Identity
 from distsync.errors import ConfigError
 
 Scalar = str | int | float | bool
@@ -38,7 +39,6 @@ Profile = Literal["embedded", "postgres", "cluster"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 PartnerKind = Literal["supplier", "customer", "carrier", "warehouse", "channel"]
 TransportName = Literal["as2", "http", "sftp", "directory"]
-X12_VERSIONS = ("004010", "005010")
 DOCUMENT_TYPE_PATTERN = r"^(x12-\d{3}|json-[a-z0-9_-]+|csv-[a-z0-9_-]+)$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 OWNERSHIP_KEY_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
@@ -298,30 +298,6 @@ class Channel(SecretRefs):
         return self
 
 
-class X12Identity(_Model):
-    """A partner's X12 interchange identity: ISA qualifier and id, and the version."""
-
-    qualifier: Annotated[str, Field(pattern=r"^[A-Z0-9]{2}$")]
-    id: Annotated[str, Field(min_length=1, max_length=15)]
-    version: Literal["004010", "005010"]
-
-    @field_validator("qualifier", "id", "version", mode="before")
-    @classmethod
-    def _quoted(cls, value: object, info: ValidationInfo) -> object:
-        if isinstance(value, int) and not isinstance(value, bool):
-            raise ValueError(_quote_hint(str(info.field_name), value))
-        return value
-
-
-def _quote_hint(field: str, number: int) -> str:
-    if field == "version":  # YAML 1.1 reads 004010 as octal
-        written = next((v for v in X12_VERSIONS if int(v, 8) == number or int(v) == number), None)
-        example = f'"{written or X12_VERSIONS[0]}"'
-    else:
-        example = f'"{number:02d}"' if field == "qualifier" else '"..." as written'
-    return f"write it in quotes: {field}: {example}; unquoted, YAML reads the number {number}"
-
-
 class Partner(_Model):
     """A trading partner: what it is, how it is identified and reached, what it exchanges."""
 
@@ -379,6 +355,7 @@ class Landscape(_Model):
     ownership: dict[OwnershipKey, Annotated[str, AfterValidator(_owner_declared)]] = {}
     partners: dict[Name, Partner] = {}
     flows: Flows = Flows()
+    x12: X12Identity | None = None  # our own interchange identity, when we trade X12
 
     @model_validator(mode="before")
     @classmethod
