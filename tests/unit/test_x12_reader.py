@@ -123,7 +123,7 @@ def test_segments_split_across_chunks_are_read_whole() -> None:
         (("GE*1*17", "GE*2*17"), "set_count_mismatch", "5"),
         (("IEA*1*000000017", "IEA*1*000000018"), "control_number_mismatch", "001"),
         (("IEA*1*000000017", "IEA*3*000000017"), "group_count_mismatch", "021"),
-        (("ST*850*0001", "ST*850*01"), "bad_control_number", None),
+        (("ST*850*0001", "ST*850*01"), "bad_control_number", "7"),
     ],
 )
 def test_envelope_problems_are_located_and_coded(

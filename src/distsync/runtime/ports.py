@@ -10,7 +10,8 @@ and NATS JetStream) is one transactional resource holding
   JSON documents), written in the same transaction as the acks and the
   events a handler emits (the transactional outbox);
 - **dead letters**, **parked business exceptions**, the **attempt history**
-  and the **replay audit**.
+  and the **replay audit**;
+- the **control numbers** of outbound X12, per partner (``ControlNumbers``).
 
 Delivery contract (the contract suite in ``tests/contract`` checks it for
 every backend):
@@ -89,6 +90,7 @@ __all__ = [
     "BatchConnector",
     "ClaimRequest",
     "Connector",
+    "ControlNumbers",
     "DeadLetter",
     "DeadLetterRecord",
     "Delivery",
@@ -225,5 +227,26 @@ class BatchConnector(Connector, Protocol):
     ) -> list[Receipt | BaseException]: ...
 
 
-class Backend(MessageLog, LogInspector, DocumentStore, Protocol):
+class ControlNumbers(Protocol):
+    """Control numbers for outbound X12 (ISA13, GS06, ST02): per partner, never repeated or skipped.
+
+    ``assign(partner, kind, key, count)`` returns the numbers already assigned
+    to ``key`` (an outbound document's idempotency key) for that partner and
+    kind when it has some, so a retried delivery sends the same numbers again.
+    Otherwise it takes the next ``count`` numbers of the partner's counter for
+    ``kind`` (``"isa"``, ``"gs"`` or ``"st"``) and records them under ``key``
+    in the same transaction: a crash before the commit leaves neither an
+    assignment nor a gap. The numbers of one call are consecutive; each
+    counter starts at 1 and wraps from 999999999 back to 1 (ISA13 and GS06 are
+    at most nine digits; ST02 counts the same way, so it is unique per partner
+    for a long while, not only within its group). A key asked again with
+    another ``count`` is a bug and raises ``ValueError``, as do an unknown
+    kind and a count below 1.
+    """
+
+    async def assign(self, partner: str, kind: str, key: str, count: int = 1) -> list[int]:
+        """The numbers of ``key``: those it already has, else the next ``count`` ones."""
+
+
+class Backend(MessageLog, LogInspector, DocumentStore, ControlNumbers, Protocol):
     """One transactional resource: the log, its ops records and the document store."""

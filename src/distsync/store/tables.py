@@ -12,7 +12,7 @@ text in UTC with a fixed width, so they sort and compare as text on every
 backend. Payloads are JSON text so operators can query them with ``json_extract``.
 
 The Alembic migrations in ``store/migrations`` create exactly these tables;
-``tests/integration/test_migrations.py`` fails when the two drift apart.
+``tests/integration/test_sqlite_store.py`` fails when the two drift apart.
 """
 
 from __future__ import annotations
@@ -219,3 +219,25 @@ __all__ = [
     "subscriptions",
     "watermarks",
 ]
+
+# -- control numbers of outbound X12 (runtime/ports.py ControlNumbers) ---------------
+
+control_counters = Table(
+    "control_counters",
+    metadata,
+    Column("partner", String(128), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+control_assignments = Table(
+    "control_assignments",
+    metadata,
+    Column("partner", String(128), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("key", String(512), primary_key=True),
+    Column("first", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
+__all__ += ["control_assignments", "control_counters"]

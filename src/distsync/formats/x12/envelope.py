@@ -234,7 +234,7 @@ class X12Reader:
     def _end_group_early(self) -> None:
         if self._group is not None:
             group = self._group
-            self._group_problem(group, "missing_ge", "the group has no GE trailer", group.gs, "2")
+            self._group_problem(group, "missing_ge", "the group has no GE trailer", group.gs, "3")
             self._group = None
 
     def _end_group(self, ge: Segment) -> None:
@@ -369,8 +369,9 @@ class X12Reader:
         if pattern.match(value):
             return
         message = f"{name} {value!r} is not a valid control number"
+        ack = "7" if transaction is not None else "6" if group is not None else "018"
         problem = self._problem(
-            "bad_control_number", message, segment, interchange, group, transaction
+            "bad_control_number", message, segment, interchange, group, transaction, ack
         )
         if transaction is not None:
             transaction.problems.append(problem)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from distsync.formats.x12.envelope import TransactionSet
@@ -48,12 +49,19 @@ class _Walk:
         )
 
     def report(
-        self, code: str, message: str, index: int, ack: str, element: int | None = None
+        self,
+        code: str,
+        message: str,
+        index: int,
+        ack: str,
+        element: int | None = None,
+        tag: str | None = None,
     ) -> None:
         location = self.where(index, element)
-        self.problems.append(
-            Problem(code, f"{location.segment_tag}: {message}", location, Severity.ERROR, ack)
-        )
+        if tag is not None:  # a missing segment: its own tag, at the position where it belongs
+            location = replace(location, segment_tag=tag)
+        text = f"{location.segment_tag}: {message}"
+        self.problems.append(Problem(code, text, location, Severity.ERROR, ack))
 
     def walk(self, usages: Sequence[Usage], index: int, *, top: bool) -> int:
         counts = [0] * len(usages)
@@ -102,7 +110,9 @@ class _Walk:
             if count >= usage.min_use:
                 continue
             what = f"loop {usage.id}" if isinstance(usage, LoopSpec) else f"segment {usage.tag}"
-            self.report("mandatory_missing", f"mandatory {what} is missing", index, "3")
+            self.report(
+                "mandatory_missing", f"mandatory {what} is missing", index, "3", tag=usage.tag
+            )
 
     def unknown(self, index: int) -> int:
         segment = self.segments[index]

@@ -120,7 +120,9 @@ class Envelope:
 
     def isa(self, control: int, at: datetime) -> str:
         d = self.delimiters
-        repetition = d.repetition if d.repetition and self.interchange_version >= "00402" else "U"
+        repetition = "U"  # ISA11 before 00402: the standards identifier
+        if self.interchange_version >= "00402":  # from 00402 on, ISA11 must be a separator
+            repetition = d.repetition or "^"
         fields = [
             "ISA", "00", " " * 10, "00", " " * 10,
             self.sender.qualifier, self.sender.id.ljust(15)[:15],

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from distsync.model.envelope import Envelope, utcnow
+from distsync.runtime.backends.memory_control import MemoryControlNumbers
 from distsync.runtime.backends.memory_reads import NEVER, MemoryReads, Row, SubState
 from distsync.runtime.ports import (
     Ack,
@@ -67,6 +68,7 @@ class InMemoryMessageLog(MemoryReads):
         self._parked: dict[int, ParkedRecord] = {}
         self._attempts: dict[str, list[AttemptRecord]] = {}
         self._audit: list[AuditEntry] = []
+        self._control_numbers = MemoryControlNumbers()
 
     # -- write side -------------------------------------------------------
 
@@ -319,6 +321,11 @@ class InMemoryMessageLog(MemoryReads):
             count,
         )
         self._audit.append(entry)
+
+    # -- control numbers --------------------------------------------------------
+
+    async def assign(self, partner: str, kind: str, key: str, count: int = 1) -> list[int]:
+        return self._control_numbers.assign(partner, kind, key, count)
 
 
 def _record_selected(

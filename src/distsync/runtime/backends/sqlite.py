@@ -24,6 +24,7 @@ from distsync.model.envelope import Envelope, utcnow
 from distsync.runtime.backends import (
     sql_append,
     sql_claim,
+    sql_control,
     sql_ops,
     sql_settle,
     sql_slots,
@@ -231,3 +232,9 @@ class SqliteMessageLog:
 
     async def get_document(self, kind: str, key: str) -> StoredDocument | None:
         return await self._read(sql_ops.get_document, kind, key)
+
+    # -- control numbers ------------------------------------------------------------
+
+    async def assign(self, partner: str, kind: str, key: str, count: int = 1) -> list[int]:
+        """See ``ControlNumbers``: every kind counts 1..999999999, then wraps to 1."""
+        return await self._write(sql_control.assign, partner, kind, key, count)
