@@ -21,6 +21,7 @@ import typer
 from distsync import cli_render as render
 from distsync import server
 from distsync.bootstrap import Services, build
+from distsync.cli_edi import edi_app
 from distsync.cli_ops import (
     CommandRefused,
     Correlation,
@@ -63,6 +64,7 @@ messages_app = typer.Typer(help="Find and inspect stored events.", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(schema_app, name="schema")
 app.add_typer(messages_app, name="messages")
+app.add_typer(edi_app, name="edi")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(exceptions_app, name="exceptions")
 
