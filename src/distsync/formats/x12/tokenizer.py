@@ -54,7 +54,9 @@ class Segment:
 
     def element(self, position: int) -> str:
         """Element ``position`` (1-based), ``""`` when absent."""
-        elements = self.elements
+        elements = self._elements
+        if elements is None:
+            elements = self.elements
         return elements[position - 1] if position <= len(elements) else ""
 
     def components(self, position: int) -> list[str]:

@@ -141,6 +141,8 @@ def element_problem(element: Element, value: str) -> tuple[str, str, str] | None
     """(code, AK4 code, message) for a value that breaks its element's rules, else None."""
     if value == "":
         return ("element_missing", "1", "mandatory element missing") if element.required else None
+    if element.type == "AN" and element.min_length <= len(value) <= element.max_length:
+        return None  # the common case, decided without further calls
     length = _length(element, value)
     if length < element.min_length:
         return "element_too_short", "4", f"{value!r} is shorter than {element.min_length}"

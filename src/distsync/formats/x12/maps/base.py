@@ -58,6 +58,8 @@ class MapOptions:
 
     def adjust(self, spec: SetSpec) -> SetSpec:
         """The spec as this partner uses it."""
+        if not (self.skip_segments or self.required_elements or self.unused_elements):
+            return spec
         body = tuple(self._adjust(u) for u in spec.body if u.tag not in self.skip_segments)
         return replace(spec, body=body, skipped=spec.skipped | self.skip_segments)
 
