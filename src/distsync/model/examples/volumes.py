@@ -34,7 +34,7 @@ def sized_asn(number: int, orders: int, packs: int, items: int) -> AdvanceShipNo
         bill_of_lading=f"BOL-{number:07d}",
         shipped_at=SHIPPED,
         expected_delivery_date=date(2026, 1, 8),
-        orders=[_order(number, o, packs, items) for o in range(orders)],
+        orders=tuple(_order(number, o, packs, items) for o in range(orders)),
     )
 
 
@@ -46,14 +46,14 @@ def sscc(number: int, order: int, pack: int) -> str:
 
 
 def _order(number: int, order: int, packs: int, items: int) -> AsnOrder:
-    cartons = [
+    cartons = tuple(
         AsnPack(
             sscc=sscc(number, order, pack),
             gross_weight=Quantity(value=Decimal("12.5"), uom="KG"),
-            items=[_item(line, number + order + pack + line) for line in range(items)],
+            items=tuple(_item(line, number + order + pack + line) for line in range(items)),
         )
         for pack in range(packs)
-    ]
+    )
     return AsnOrder(po_number=f"PO-{number:07d}-{order}", packs=cartons)
 
 
@@ -68,7 +68,7 @@ def _item(line: int, serial: int) -> AsnItem:
     return AsnItem(
         po_line_number=line + 1,
         item=ref,
-        quantity=Quantity(value=6, uom="CA"),
+        quantity=Quantity(value=Decimal(6), uom="CA"),
         lot=f"L2601-{serial % 10_000:04d}",
         expiry_date=date(2028, 4, 30),
     )
