@@ -35,6 +35,7 @@ from distsync.formats.x12.envelope import Interchange, TransactionSet
 from distsync.formats.x12.inspect import InspectedSet, Inspection, OptionsFor, inspect
 from distsync.formats.x12.maps.base import MapOptions
 from distsync.formats.x12.maps.registry import map_for
+from distsync.formats.x12.support import version_family
 from distsync.formats.x12.writer import Envelope, Party
 
 KINDS = ("isa", "gs", "st")
@@ -58,7 +59,7 @@ def options_for(landscape: Landscape) -> OptionsFor:
 
     def options(transaction: TransactionSet) -> MapOptions:
         identity = partner_x12(landscape, transaction.interchange.sender())
-        version = transaction.group.version[:6] or "004010"
+        version = version_family(transaction.group.version) or "004010"
         if identity is None:
             return MapOptions(version=version)
         return MapOptions(version=version, map_version=identity.map_version(transaction.set_id))

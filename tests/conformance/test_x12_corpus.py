@@ -122,17 +122,15 @@ def test_a_good_file_maps_where_supported_and_its_documents_round_trip(path: Pat
         options = default_options(transaction)
         chosen = map_for(transaction.set_id, options.map_version)
         body = chosen.write(item.document, options)
-        again = chosen.read(reread(transaction, body), options)
+        again = chosen.read(reread(transaction, body, options.version), options)
         assert again.document == item.document, again.problems
 
 
-def reread(transaction, body):  # type: ignore[no-untyped-def]
-    """A set written from ``body`` inside the received set's own envelope."""
+def reread(transaction, body, version):  # type: ignore[no-untyped-def]
+    """A set written from ``body`` between the received set's parties, in ``version``."""
     interchange = transaction.interchange
     envelope = Envelope(
-        Party(*interchange.sender()),
-        Party(*interchange.receiver()),
-        version=transaction.group.version,
+        Party(*interchange.sender()), Party(*interchange.receiver()), version=version
     )
     text = envelope.interchange(
         transaction.group.functional_id, [(transaction.set_id, body)],

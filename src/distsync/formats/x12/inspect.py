@@ -18,7 +18,7 @@ from distsync.formats.x12.envelope import TransactionSet, X12Reader
 from distsync.formats.x12.maps.base import MapOptions, X12Map
 from distsync.formats.x12.maps.registry import map_for
 from distsync.formats.x12.problems import Problem, Severity
-from distsync.formats.x12.support import support_problems
+from distsync.formats.x12.support import support_problems, version_family
 
 OptionsFor = Callable[[TransactionSet], MapOptions]
 
@@ -54,7 +54,7 @@ class Inspection:
 
 
 def default_options(transaction: TransactionSet) -> MapOptions:
-    return MapOptions(version=transaction.group.version[:6] or "004010")
+    return MapOptions(version=version_family(transaction.group.version) or "004010")
 
 
 def inspect(

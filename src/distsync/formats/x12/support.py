@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from distsync.formats.x12.envelope import TransactionSet
-from distsync.formats.x12.problems import Location, Problem
+from distsync.formats.x12.problems import Location, Problem, Severity
 
 VERSIONS = ("004010", "005010")
 """GS08 versions the maps are written for (industry suffixes such as VICS, UCS, X357 allowed)."""
 
+FAMILIES = {"0040": "004010", "0050": "005010"}
+"""Later releases (004030 VICS, 004060, 005030...) are read with their family's maps."""
+
 SETS = ("810", "846", "850", "855", "856", "860", "940", "944", "945", "214", "997", "999")
+
+
+def version_family(gs08: str) -> str | None:
+    """The mapped version a GS08 belongs to (004030VICS → 004010), or None."""
+    base = gs08[:6]
+    if base in VERSIONS:
+        return base
+    return FAMILIES.get(base[:4]) if base.isdigit() and len(base) == 6 else None
 
 
 def support_problems(transaction: TransactionSet, byte_offset: int | None = None) -> list[Problem]:
@@ -23,12 +34,19 @@ def support_problems(transaction: TransactionSet, byte_offset: int | None = None
         byte_offset=byte_offset,
     )
     problems = []
-    if group.version[:6] not in VERSIONS:
+    family = version_family(group.version)
+    if family is None:
         problems.append(Problem(
             "unsupported_version",
             f"version {group.version!r} (GS08) is not supported: "
-            f"distsync maps {', '.join(VERSIONS)}",
+            f"distsync maps {', '.join(VERSIONS)} and their later releases",
             where, ack_code="1",
+        ))  # fmt: skip
+    elif group.version[:6] != family:
+        problems.append(Problem(
+            "version_family",
+            f"version {group.version!r} (GS08) is read with the {family} map",
+            where, Severity.WARNING,
         ))  # fmt: skip
     if transaction.set_id not in SETS:
         problems.append(Problem(

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 
 from distsync.errors import SchemaViolation
 from distsync.formats.x12.maps.base import X12Map
+from distsync.formats.x12.maps.m810 import INVOICE_810
+from distsync.formats.x12.maps.m846 import INVENTORY_846
 from distsync.formats.x12.maps.m856 import ADVANCE_SHIP_NOTICE_856
 
-BUILTIN: tuple[X12Map, ...] = (ADVANCE_SHIP_NOTICE_856,)
+BUILTIN: tuple[X12Map, ...] = (INVOICE_810, INVENTORY_846, ADVANCE_SHIP_NOTICE_856)
 
 MAPS: Mapping[tuple[str, str], X12Map] = {(m.set_id, m.map_version): m for m in BUILTIN}
 
