@@ -272,8 +272,8 @@ CORPUS = {
         "MAN*GM holds 22 digits with a wrong check digit: no SSCC-18"),
     "bots-plugins__856_2.x12": Expected(False, frozenset({"mapping_error"}),
         "MAN*GM holds 22 digits with a wrong check digit: no SSCC-18"),
-    "node-x12__856.edi": Expected(False, frozenset({"mapping_error", "unsupported_version"}),
-        "version 004060; no ship-to N1; UPCs with wrong check digits"),
+    "node-x12__856.edi": Expected(False, frozenset({"mapping_error"}),
+        "version 004060 (read with the 004010 map); no ship-to N1; UPCs with wrong check digits"),
     "stupidedi__002001_SH856_fail_1.edi": Expected(False, frozenset(
         {"unsupported_version", "element_too_short", "hl_parent_level"}),
         "version 002001: six-digit dates, packs under items"),
