@@ -31,9 +31,13 @@ PO = (
 GS*PO*ACME*NORTHWIND*20260105*0900*17*X*004010~
 ST*850*0001~
 BEG*00*SA*PO-1**20260105~
+DTM*002*20260120~
+N1*BY*NORTHWIND*92*NWD~
+N1*SU*ACME*92*SUP-ACME~
+N1*ST*NORTHWIND EAST*92*WH-EAST~
 PO1*1*12*EA*10.50**VP*AC-778~
 CTT*1~
-SE*5*0001~
+SE*9*0001~
 GE*1*17~
 IEA*1*000000017~
 """
@@ -72,15 +76,44 @@ def test_parse_shows_the_envelopes_and_sets(edi, tmp_path: Path) -> None:
     assert "no problems" in out
 
 
+def test_parse_json_gives_each_set_as_its_canonical_document(edi, tmp_path: Path) -> None:
+    result = edi("parse", "--json", str(write(tmp_path, "po.edi", PO)))
+    (found,) = json.loads(result.stdout)
+    assert found["set"] == "850"
+    assert found["document"]["po_number"] == "PO-1"
+    assert found["document"]["ship_to_warehouse_id"] == "WH-EAST"
+
+
+def test_render_writes_the_partners_interchange_and_reuses_numbers_for_the_same_document(
+    edi, tmp_path: Path
+) -> None:
+    parsed = json.loads(edi("parse", "--json", str(write(tmp_path, "po.edi", PO))).stdout)
+    document = write(tmp_path, "po.json", json.dumps(parsed[0]["document"]))
+    first = edi("render", "--set", "850", "--partner", "acme", str(document))
+    assert first.returncode == 0, first.stderr
+    text = first.stdout.decode()
+    assert text.startswith("ISA*00*")
+    assert "*ZZ*NORTHWIND      *ZZ*ACME           *" in text
+    assert "BEG*00*SA*PO-1" in text
+    again = edi("render", "--set", "850", "--partner", "acme", str(document)).stdout.decode()
+    assert again.split("*")[13] == text.split("*")[13]  # ISA13: the same document, the same numbers
+    other = write(tmp_path, "other.json", json.dumps(parsed[0]["document"] | {"po_number": "PO-2"}))
+    third = edi("render", "--set", "850", "--partner", "acme", str(other)).stdout.decode()
+    assert int(third.split("*")[13]) == int(text.split("*")[13]) + 1  # the next number, no gap
+
+
 def test_validate_exits_1_and_locates_every_error(edi, tmp_path: Path) -> None:
-    broken = PO.replace("SE*5*0001", "SE*9*0001").replace("GE*1*17", "GE*1*18")
+    broken = PO.replace("SE*9*0001", "SE*5*0001").replace("GE*1*17", "GE*1*18")
     result = edi("validate", "--json", str(write(tmp_path, "broken.edi", broken)))
     assert result.returncode == 1
     problems = json.loads(result.stdout)
     codes = {(p["code"], p["location"]["segment_tag"]) for p in problems}
     assert ("segment_count_mismatch", "SE") in codes
     assert ("control_number_mismatch", "GE") in codes
-    assert all(p["location"]["byte_offset"] is not None for p in problems)
+    envelope = [
+        p for p in problems if p["code"] in ("segment_count_mismatch", "control_number_mismatch")
+    ]
+    assert all(p["location"]["byte_offset"] is not None for p in envelope)
 
 
 def test_validate_exits_0_for_a_clean_file(edi, tmp_path: Path) -> None:
@@ -90,7 +123,7 @@ def test_validate_exits_0_for_a_clean_file(edi, tmp_path: Path) -> None:
 def test_ack_answers_in_the_partners_format_with_persistent_control_numbers(
     edi, tmp_path: Path
 ) -> None:
-    broken = write(tmp_path, "broken.edi", PO.replace("SE*5*0001", "SE*9*0001"))
+    broken = write(tmp_path, "broken.edi", PO.replace("SE*9*0001", "SE*5*0001"))
     first = edi("ack", str(broken))
     assert first.returncode == 0, first.stderr
     (ack,) = read_acknowledgements(first.stdout)

@@ -8,9 +8,19 @@ from distsync.errors import SchemaViolation
 from distsync.formats.x12.maps.base import X12Map
 from distsync.formats.x12.maps.m810 import INVOICE_810
 from distsync.formats.x12.maps.m846 import INVENTORY_846
+from distsync.formats.x12.maps.m850 import PURCHASE_ORDER_850
+from distsync.formats.x12.maps.m855 import PO_ACKNOWLEDGEMENT_855
 from distsync.formats.x12.maps.m856 import ADVANCE_SHIP_NOTICE_856
+from distsync.formats.x12.maps.m860 import PURCHASE_ORDER_CHANGE_860
 
-BUILTIN: tuple[X12Map, ...] = (INVOICE_810, INVENTORY_846, ADVANCE_SHIP_NOTICE_856)
+BUILTIN: tuple[X12Map, ...] = (
+    INVOICE_810,
+    INVENTORY_846,
+    PURCHASE_ORDER_850,
+    PO_ACKNOWLEDGEMENT_855,
+    ADVANCE_SHIP_NOTICE_856,
+    PURCHASE_ORDER_CHANGE_860,
+)
 
 MAPS: Mapping[tuple[str, str], X12Map] = {(m.set_id, m.map_version): m for m in BUILTIN}
 
