@@ -57,7 +57,7 @@ class Segment:
         elements = self._elements
         if elements is None:
             elements = self.elements
-        return elements[position - 1] if position <= len(elements) else ""
+        return elements[position - 1] if 0 < position <= len(elements) else ""
 
     def components(self, position: int) -> list[str]:
         return self.element(position).split(self.delimiters.component)

@@ -6,12 +6,16 @@ from collections.abc import Mapping
 
 from distsync.errors import SchemaViolation
 from distsync.formats.x12.maps.base import X12Map
+from distsync.formats.x12.maps.m214 import TRANSPORTATION_STATUS_214
 from distsync.formats.x12.maps.m810 import INVOICE_810
 from distsync.formats.x12.maps.m846 import INVENTORY_846
 from distsync.formats.x12.maps.m850 import PURCHASE_ORDER_850
 from distsync.formats.x12.maps.m855 import PO_ACKNOWLEDGEMENT_855
 from distsync.formats.x12.maps.m856 import ADVANCE_SHIP_NOTICE_856
 from distsync.formats.x12.maps.m860 import PURCHASE_ORDER_CHANGE_860
+from distsync.formats.x12.maps.m940 import WAREHOUSE_SHIPPING_ORDER_940
+from distsync.formats.x12.maps.m944 import WAREHOUSE_RECEIPT_ADVICE_944
+from distsync.formats.x12.maps.m945 import WAREHOUSE_SHIPPING_ADVICE_945
 
 BUILTIN: tuple[X12Map, ...] = (
     INVOICE_810,
@@ -20,6 +24,10 @@ BUILTIN: tuple[X12Map, ...] = (
     PO_ACKNOWLEDGEMENT_855,
     ADVANCE_SHIP_NOTICE_856,
     PURCHASE_ORDER_CHANGE_860,
+    WAREHOUSE_SHIPPING_ORDER_940,
+    WAREHOUSE_RECEIPT_ADVICE_944,
+    WAREHOUSE_SHIPPING_ADVICE_945,
+    TRANSPORTATION_STATUS_214,
 )
 
 MAPS: Mapping[tuple[str, str], X12Map] = {(m.set_id, m.map_version): m for m in BUILTIN}
