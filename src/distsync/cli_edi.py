@@ -37,6 +37,7 @@ from distsync.formats.x12.maps.base import MapOptions
 from distsync.formats.x12.maps.registry import map_for
 from distsync.formats.x12.support import version_family
 from distsync.formats.x12.writer import Envelope, Party
+from distsync.x12_partners import map_options, partner_x12
 
 KINDS = ("isa", "gs", "st")
 
@@ -55,25 +56,14 @@ def read_file(path: Path) -> bytes:
 
 
 def options_for(landscape: Landscape) -> OptionsFor:
-    """Map options for a received set: its version, and the sender's pinned map version."""
+    """Map options for a received set: its version, and the sender's profile for the set."""
 
     def options(transaction: TransactionSet) -> MapOptions:
         identity = partner_x12(landscape, transaction.interchange.sender())
         version = version_family(transaction.group.version) or "004010"
-        if identity is None:
-            return MapOptions(version=version)
-        return MapOptions(version=version, map_version=identity.map_version(transaction.set_id))
+        return map_options(identity, transaction.set_id, version)
 
     return options
-
-
-def partner_x12(landscape: Landscape, sender: tuple[str, str]) -> X12Identity | None:
-    """The X12 profile of the partner with this ISA qualifier and id, if the landscape has one."""
-    for partner in landscape.partners.values():
-        x12 = partner.x12
-        if x12 is not None and (x12.qualifier, x12.id) == sender:
-            return x12
-    return None
 
 
 def inspected(ctx: typer.Context, path: Path, *, mapping: bool = True) -> Inspection:
@@ -142,9 +132,7 @@ async def _render(services: Services, raw: bytes, set_id: str, partner_name: str
     theirs = identity.x12
     chosen = map_for(set_id, theirs.map_version(set_id))
     document = chosen.document.model_validate_json(raw)
-    body = chosen.write(
-        document, MapOptions(version=theirs.version, map_version=theirs.map_version(set_id))
-    )
+    body = chosen.write(document, map_options(theirs, set_id, theirs.version))
     key = f"render:{set_id}:" + hashlib.sha256(raw).hexdigest()
     isa, gs, st = await _controls(services, partner_name, key)
     envelope = Envelope(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 X12_VERSIONS = ("004010", "005010")
 SET_ID = r"^\d{3}$"
+ELEMENT_REF = r"^[A-Z][A-Z0-9]{1,2}\.\d{2}$"
 
 
 class _Model(BaseModel):
@@ -39,6 +40,24 @@ class X12Delimiters(_Model):
         return self
 
 
+class X12Mapping(_Model):
+    """A partner's variations of one transaction set's map, declared instead of forked.
+
+    ``qualifiers``: the qualifier a role uses (``vendor_part: VN``);
+    ``code_lists``: our code → theirs per list (``uom: {CA: CS}``);
+    ``skip_segments``: segments they neither send nor accept; ``extra_segments``:
+    fixed segments to add when writing (tag first); ``required_elements`` /
+    ``unused_elements``: element usage as ``"PO1.07"``.
+    """
+
+    qualifiers: dict[str, str] = {}
+    code_lists: dict[str, dict[str, str]] = {}
+    skip_segments: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,2}$")]] = []
+    extra_segments: list[list[str]] = []
+    required_elements: list[Annotated[str, Field(pattern=ELEMENT_REF)]] = []
+    unused_elements: list[Annotated[str, Field(pattern=ELEMENT_REF)]] = []
+
+
 class X12Identity(_Model):
     """An X12 interchange identity and how to write for it.
 
@@ -55,6 +74,7 @@ class X12Identity(_Model):
     application: Annotated[str, Field(min_length=1, max_length=15)] | None = None
     delimiters: X12Delimiters = X12Delimiters()
     maps: dict[Annotated[str, Field(pattern=SET_ID)], Annotated[str, Field(min_length=1)]] = {}
+    mapping: dict[Annotated[str, Field(pattern=SET_ID)], X12Mapping] = {}
     usage: Literal["P", "T"] = "P"
     acknowledgement: Literal["997", "999"] = "997"
 

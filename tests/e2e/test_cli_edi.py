@@ -19,6 +19,14 @@ partners:
   acme:
     kind: supplier
     x12: {qualifier: ZZ, id: ACME, version: "004010", acknowledgement: "999"}
+  globex:
+    kind: supplier
+    x12:
+      qualifier: ZZ
+      id: GLOBEX
+      delimiters: {element: "|", component: ":", segment: "!", repetition: null}
+      mapping:
+        "850": {code_lists: {uom: {EA: UN}}, qualifiers: {vendor_item: VN}}
 """
 
 ISA = (
@@ -145,3 +153,17 @@ def test_a_missing_file_is_a_clear_error(edi, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert b"reading" in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+def test_render_follows_the_partners_delimiters_and_declared_mapping_options(
+    edi, tmp_path: Path
+) -> None:
+    parsed = json.loads(edi("parse", "--json", str(write(tmp_path, "po.edi", PO))).stdout)
+    document = write(tmp_path, "po.json", json.dumps(parsed[0]["document"]))
+    result = edi("render", "--set", "850", "--partner", "globex", str(document))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert text.startswith("ISA|")
+    po1 = next(line for line in text.splitlines() if line.startswith("PO1|"))
+    assert "|UN|" in po1  # our EA as their UN
+    assert "|VN|AC-778" in po1  # their qualifier for the vendor's part number
