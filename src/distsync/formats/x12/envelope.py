@@ -19,12 +19,11 @@ from typing import BinaryIO
 from distsync.formats.x12.decode import decode
 from distsync.formats.x12.delimiters import Delimiters
 from distsync.formats.x12.problems import Location, Problem, Severity
-from distsync.formats.x12.tokenizer import Segment, Tokenizer
+from distsync.formats.x12.tokenizer import Batch, Segment, Tokenizer
 
 ISA_CONTROL = re.compile(r"^\d{9}$")
 GS_CONTROL = re.compile(r"^\d{1,9}$")
 ST_CONTROL = re.compile(r"^[0-9A-Za-z]{4,9}$")
-STRUCTURAL = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
 
 @dataclass
@@ -84,17 +83,57 @@ class SetSummary:
     problems: list[Problem]
 
 
-@dataclass
 class TransactionSet:
-    """One transaction set: ``segments`` runs from ST to SE inclusive."""
+    """One transaction set: ``segments`` runs from ST to SE inclusive.
 
-    segments: list[Segment]
-    group: Group
-    problems: list[Problem] = field(default_factory=list)
+    The segments between ST and SE are kept as the tokenizer's text, tag and
+    offset until someone reads them (``segments``, ``body``): reading and
+    checking envelopes never builds them.
+    """
+
+    def __init__(self, st: Segment, group: Group) -> None:
+        self.st = st
+        self.group = group
+        self.problems: list[Problem] = []
+        self.se: Segment | None = None
+        self._texts: list[str] = []
+        self._tags: list[str] = []
+        self._offsets: list[int] = []
+        self._body: list[Segment] | None = None
+
+    def extend(self, batch: Batch, start: int, end: int) -> None:
+        """Add a batch's segments ``start:end`` to the body."""
+        if start < end:
+            self._texts += batch.texts[start:end]
+            self._tags += batch.tags[start:end]
+            self._offsets += batch.offsets[start:end]
+            self._body = None
 
     @property
-    def st(self) -> Segment:
-        return self.segments[0]
+    def segment_count(self) -> int:
+        """ST, the body and SE (when present), counted without building them."""
+        return len(self._tags) + (2 if self.se is not None else 1)
+
+    @property
+    def body(self) -> list[Segment]:
+        """The segments between ST and SE."""
+        if self._body is None:
+            d = self.st.delimiters
+            rows = zip(self._texts, self._tags, self._offsets, strict=True)
+            self._body = [Segment.from_text(text, tag, at, d) for text, tag, at in rows]
+        return self._body
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [self.st, *self.body, *([self.se] if self.se is not None else [])]
+
+    def position_of(self, segment: Segment) -> int | None:
+        """The 1-based position of one of this set's segments (ST is 1)."""
+        if segment is self.st:
+            return 1
+        if segment is self.se:
+            return self.segment_count
+        return next((i for i, s in enumerate(self.segments, 1) if s is segment), None)
 
     @property
     def set_id(self) -> str:
@@ -103,12 +142,6 @@ class TransactionSet:
     @property
     def control(self) -> str:
         return self.st.element(2)
-
-    @property
-    def body(self) -> list[Segment]:
-        """The segments between ST and SE."""
-        end = -1 if self.segments[-1].tag == "SE" else len(self.segments)
-        return self.segments[1:end]
 
     @property
     def interchange(self) -> Interchange:
@@ -152,26 +185,25 @@ class X12Reader:
     # A state machine over the envelope segments only: the segments between
     # them are handed on in slices, never one by one.
 
-    def _feed(self, batch: list[Segment]) -> Iterator[TransactionSet]:
+    def _feed(self, batch: Batch) -> Iterator[TransactionSet]:
         start = 0
-        for index in [i for i, s in enumerate(batch) if s.tag in STRUCTURAL]:
-            segment = batch[index]
+        for index in batch.marks:
             if self._open is not None:
-                if segment.tag == "SE":
-                    self._open.segments += batch[start : index + 1]
-                    start = index + 1
+                self._open.extend(batch, start, index)
+                start = index + 1
+                if batch.tags[index] == "SE":
+                    self._open.se = batch.segment(index)
                     yield self._close_set()
                     continue
-                self._open.segments += batch[start:index]
                 yield self._cut_set()
             else:
-                self._strays(batch[start:index])
-            self._envelope_segment(segment)
-            start = index + 1
+                self._strays(batch.segments(start, index))
+                start = index + 1
+            self._envelope_segment(batch.segment(index))
         if self._open is not None:
-            self._open.segments += batch[start:]
+            self._open.extend(batch, start, len(batch))
         else:
-            self._strays(batch[start:])
+            self._strays(batch.segments(start))
 
     def _finish(self) -> Iterator[TransactionSet]:
         if self._open is not None:
@@ -253,7 +285,7 @@ class X12Reader:
             self._skipping = True
             return
         self._skipping = False
-        transaction = TransactionSet([st], group)
+        transaction = TransactionSet(st, group)
         self._open = transaction
         self._check_control(
             transaction.control, ST_CONTROL, "ST02", st, group.interchange, group, transaction
@@ -296,7 +328,8 @@ class X12Reader:
     # -- checks ---------------------------------------------------------------------
 
     def _check_set_trailer(self, transaction: TransactionSet) -> None:
-        se = transaction.segments[-1]
+        se = transaction.se
+        assert se is not None
         if se.element(2) != transaction.control:
             self._set_problem(
                 transaction,
@@ -305,7 +338,7 @@ class X12Reader:
                 se,
                 "3",
             )
-        counted = len(transaction.segments)
+        counted = transaction.segment_count
         if se.element(1) != str(counted):
             self._set_problem(
                 transaction,
@@ -391,11 +424,7 @@ class X12Reader:
         transaction: TransactionSet | None = None,
         ack_code: str | None = None,
     ) -> Problem:
-        position = None
-        if transaction is not None:
-            position = next(
-                (i for i, s in enumerate(transaction.segments, 1) if s is segment), None
-            )
+        position = None if transaction is None else transaction.position_of(segment)
         location = Location(
             interchange=interchange.control if interchange else None,
             group=group.control if group else None,

@@ -75,6 +75,38 @@ class Segment:
         return f"Segment({self.text()!r})"
 
 
+STRUCTURAL = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+
+
+class Batch:
+    """A chunk's segments as parallel lists (text, tag, offset): no object per segment.
+
+    ``marks`` are the positions of envelope segments (ISA, GS, ST, SE, GE,
+    IEA); ``segment(i)`` builds a ``Segment`` for one position when needed.
+    """
+
+    __slots__ = ("delimiters", "marks", "offsets", "tags", "texts")
+
+    def __init__(self, delimiters: Delimiters) -> None:
+        self.delimiters = delimiters
+        self.texts: list[str] = []
+        self.tags: list[str] = []
+        self.offsets: list[int] = []
+        self.marks: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    def segment(self, index: int) -> Segment:
+        return Segment.from_text(
+            self.texts[index], self.tags[index], self.offsets[index], self.delimiters
+        )
+
+    def segments(self, start: int = 0, end: int | None = None) -> list[Segment]:
+        stop = len(self.tags) if end is None else end
+        return [self.segment(i) for i in range(start, stop)]
+
+
 class Tokenizer:
     """Iterates the segments of a decoded file; warnings gather in ``problems``."""
 
@@ -88,9 +120,9 @@ class Tokenizer:
 
     def __iter__(self) -> Iterator[Segment]:
         for batch in self.batches():
-            yield from batch
+            yield from batch.segments()
 
-    def batches(self) -> Iterator[list[Segment]]:
+    def batches(self) -> Iterator[Batch]:
         """Segments a chunk at a time (a batch never runs past an IEA): the fast path."""
         while self._start_interchange():
             yield from self._interchange()
@@ -125,41 +157,44 @@ class Tokenizer:
         self._delimiters = reading.delimiters
         return True
 
-    def _interchange(self) -> Iterator[list[Segment]]:
+    def _interchange(self) -> Iterator[Batch]:
         delimiters = self._delimiters
         separator = delimiters.separator
         while True:
             pieces = self._buffer.split(separator)
             batch, consumed = self._segments(pieces[:-1], len(separator), delimiters)
-            if batch and batch[-1].tag == "IEA":
-                self._advance(consumed)
+            self._advance(consumed)
+            if batch.tags and batch.tags[-1] == "IEA":
                 yield batch
                 return
-            self._advance(consumed)
-            if batch:
+            if batch.tags:
                 yield batch
             if not self._more():
                 yield self._last_segment(delimiters)
                 return
 
-    def _segments(
-        self, pieces: list[str], gap: int, delimiters: Delimiters
-    ) -> tuple[list[Segment], int]:
-        """Segments of complete pieces, up to and including an IEA; characters consumed."""
+    def _segments(self, pieces: list[str], gap: int, delimiters: Delimiters) -> tuple[Batch, int]:
+        """The batch of complete pieces, up to and including an IEA; characters consumed."""
         element = delimiters.element
-        batch: list[Segment] = []
+        batch = Batch(delimiters)
+        texts, tags, offsets, marks = batch.texts, batch.tags, batch.offsets, batch.marks
         position = self._base
-        append = batch.append
-        make = Segment.from_text
         for piece in pieces:
             length = len(piece)
             stripped = piece.lstrip()
             if stripped:
                 cut = stripped.find(element, 0, 4)  # tags are two or three characters
                 tag = stripped[:cut] if cut >= 0 else stripped.split(element, 1)[0]
-                append(make(stripped, tag, position + length - len(stripped), delimiters))
-                if tag == "IEA":
-                    return batch, position + length + gap - self._base
+                if tag in STRUCTURAL:
+                    marks.append(len(tags))
+                    if tag == "IEA":
+                        texts.append(stripped)
+                        tags.append(tag)
+                        offsets.append(position + length - len(stripped))
+                        return batch, position + length + gap - self._base
+                texts.append(stripped)
+                tags.append(tag)
+                offsets.append(position + length - len(stripped))
             position += length + gap
         return batch, position - self._base
 
@@ -174,15 +209,21 @@ class Tokenizer:
         parts = stripped.split(delimiters.element)
         return Segment(parts[0], parts[1:], position + len(piece) - len(stripped), delimiters)
 
-    def _last_segment(self, delimiters: Delimiters) -> list[Segment]:
+    def _last_segment(self, delimiters: Delimiters) -> Batch:
+        batch = Batch(delimiters)
         segment = self._segment(self._buffer.rstrip(), self._base, delimiters)
         self._advance(len(self._buffer))
         if segment is None:
-            return []
+            return batch
         where = Location(
             byte_offset=self.offsets.byte_offset(segment.offset), segment_tag=segment.tag
         )
         self.problems.append(
             Problem("no_terminator", "the last segment has no terminator", where, Severity.WARNING)
         )
-        return [segment]
+        if segment.tag in STRUCTURAL:
+            batch.marks.append(0)
+        batch.texts.append(segment.text())
+        batch.tags.append(segment.tag)
+        batch.offsets.append(segment.offset)
+        return batch
