@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import sqlite3
 import statistics
 import tempfile
@@ -44,6 +42,7 @@ from distsync.runtime.context import HandlerContext
 from distsync.runtime.ports import OutboundRequest, Receipt, SubscriptionSpec
 from distsync.runtime.worker import Subscription, Worker, WorkerSettings
 from distsync.testing import RecordingConnector
+from machine import machine
 
 KEYS = 1_000
 CONSUMER = "bench.consume"
@@ -228,27 +227,6 @@ async def acked(services: Services, expected: int) -> None:
     # The worker's counter moves only after each commit; nothing else signals it.
     while (services.metrics.registry.get_sample_value(ACKED, labels) or 0) < expected:  # noqa: ASYNC110
         await asyncio.sleep(0.001)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
-    )
 
 
 FIGURES = (
