@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import tracemalloc
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -200,3 +202,29 @@ def test_mutated_valid_files_never_raise_anything_but_malformed_document(
     data[at : at + len(junk)] = junk
     with contextlib.suppress(MalformedDocument):
         read(bytes(data))
+
+
+def test_a_large_stream_is_read_in_bounded_memory() -> None:
+    body = [BODY[0], *(line for n in range(1, 201) for line in one_set(n)), "GE*200*17~", BODY[-1]]
+    one = interchange(body=body)  # about 20 KB, 200 sets
+    repeats = 600  # about 12 MB in all, never held at once
+
+    def stream() -> Iterator[bytes]:
+        for _ in range(repeats):
+            yield one
+
+    tracemalloc.start()
+    try:
+        reader = X12Reader(stream(), keep_summaries=False)
+        count = sum(1 for _ in reader.sets())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 200 * repeats
+    assert reader.errors == []
+    assert peak < len(one) * repeats / 4, f"peak {peak:,} bytes for {len(one) * repeats:,}"
+
+
+def one_set(number: int) -> list[str]:
+    return [f"ST*850*{number:04d}~", "BEG*00*SA*PO-1**20260105~", "PO1*1*12*EA*10.50**VP*AC-778~",
+            f"SE*4*{number:04d}~"]  # fmt: skip

@@ -12,7 +12,7 @@ group, set, segment position and byte offset, with the code a 997/999 uses.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -60,6 +60,7 @@ class Group:
     sets: list[SetSummary] = field(default_factory=list)
     trailer: Segment | None = None
     problems: list[Problem] = field(default_factory=list)
+    set_count: int = 0
 
     @property
     def control(self) -> str:
@@ -74,7 +75,7 @@ class Group:
         return self.gs.element(8)
 
 
-@dataclass
+@dataclass(slots=True)
 class SetSummary:
     """What stays in memory of a transaction set once it has been handed on."""
 
@@ -151,7 +152,12 @@ class TransactionSet:
 class X12Reader:
     """Streams transaction sets out of X12 bytes; collects envelope problems on the way."""
 
-    def __init__(self, source: bytes | BinaryIO) -> None:
+    def __init__(
+        self, source: bytes | BinaryIO | Iterable[bytes], *, keep_summaries: bool = True
+    ) -> None:
+        """``keep_summaries=False`` drops the per-set summaries acknowledgements need:
+        memory then stays bounded whatever the size of the file."""
+        self._keep_summaries = keep_summaries
         decoded = decode(source)
         self.encoding = decoded.encoding
         self._tokens = Tokenizer(decoded)
@@ -306,9 +312,12 @@ class X12Reader:
         transaction = self._open
         assert transaction is not None
         self._open = None
-        transaction.group.sets.append(
-            SetSummary(transaction.set_id, transaction.control, transaction.problems)
-        )
+        group = transaction.group
+        group.set_count += 1
+        if self._keep_summaries:
+            group.sets.append(
+                SetSummary(transaction.set_id, transaction.control, transaction.problems)
+            )
         return transaction
 
     def _strays(self, segments: list[Segment]) -> None:
@@ -359,11 +368,11 @@ class X12Reader:
                 ge,
                 "4",
             )
-        if ge.element(1) != str(len(group.sets)):
+        if ge.element(1) != str(group.set_count):
             self._group_problem(
                 group,
                 "set_count_mismatch",
-                f"GE01 says {ge.element(1)!r} transaction sets, the group has {len(group.sets)}",
+                f"GE01 says {ge.element(1)!r} transaction sets, the group has {group.set_count}",
                 ge,
                 "5",
             )
