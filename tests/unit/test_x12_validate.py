@@ -8,6 +8,7 @@ import pytest
 
 from distsync.errors import SchemaViolation
 from distsync.formats.x12.envelope import X12Reader
+from distsync.formats.x12.inspect import inspect
 from distsync.formats.x12.maps.base import MapOptions, format_decimal, x12_date, x12_decimal
 from distsync.formats.x12.schema import SetSpec, el, loop, seg
 from distsync.formats.x12.validate import validate
@@ -121,3 +122,24 @@ def test_value_conversions_round_trip_and_name_the_element() -> None:
     assert x12_date("260105", "BEG05").isoformat() == "2026-01-05"
     with pytest.raises(SchemaViolation, match="BEG05: '2026-01' is not a date"):
         x12_date("2026-01", "BEG05")
+
+
+def test_a_partner_pinned_to_a_map_version_that_does_not_exist_gets_a_located_error() -> None:
+    text = "\n".join(
+        [
+            "ISA*00*          *00*          *ZZ*ACME           *ZZ*NORTHWIND      "
+            "*260105*0900*U*00401*000000017*0*P*>~",
+            "GS*PO*ACME*NORTHWIND*20260105*0900*17*X*004010~",
+            "ST*850*0001~",
+            "BEG*00*SA*PO-1**20260105~",
+            "SE*3*0001~",
+            "GE*1*17~",
+            "IEA*1*000000017~",
+        ]
+    )
+    found = inspect(text.encode(), lambda t: MapOptions(map_version="9"))
+    (item,) = found.sets
+    (problem,) = item.errors
+    assert problem.code == "no_map"
+    assert "850 (map version 9)" in problem.message
+    assert problem.location.segment_tag == "ST"

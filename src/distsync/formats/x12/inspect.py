@@ -17,10 +17,11 @@ from distsync.errors import SchemaViolation
 from distsync.formats.x12.envelope import TransactionSet, X12Reader
 from distsync.formats.x12.maps.base import MapOptions, X12Map
 from distsync.formats.x12.maps.registry import map_for
-from distsync.formats.x12.problems import Problem, Severity
+from distsync.formats.x12.problems import Location, Problem, Severity
 from distsync.formats.x12.support import support_problems, version_family
 
 OptionsFor = Callable[[TransactionSet], MapOptions]
+ACKNOWLEDGEMENTS = ("997", "999")
 
 
 @dataclass
@@ -74,8 +75,10 @@ def _inspect_set(
     inspected.problems += refusals
     if refusals or not mapping:
         return inspected
+    if transaction.set_id in ACKNOWLEDGEMENTS:
+        return inspected  # read by ack_read, not mapped to a business document
     options = options_for(transaction)
-    chosen = _map(transaction, options)
+    chosen = _map(transaction, options, inspected)
     if chosen is not None:
         result = chosen.read(transaction, options)
         inspected.document = result.document
@@ -83,8 +86,18 @@ def _inspect_set(
     return inspected
 
 
-def _map(transaction: TransactionSet, options: MapOptions) -> X12Map | None:
+def _map(
+    transaction: TransactionSet, options: MapOptions, inspected: InspectedSet
+) -> X12Map | None:
     try:
         return map_for(transaction.set_id, options.map_version)
-    except SchemaViolation:
-        return None  # an acknowledgement set, or a map not written yet: read, not mapped
+    except SchemaViolation as exc:  # a partner pinned to a map version that does not exist
+        where = Location(
+            interchange=transaction.interchange.control,
+            group=transaction.group.control,
+            transaction_set=transaction.control,
+            segment_position=1,
+            segment_tag="ST",
+        )
+        inspected.problems.append(Problem("no_map", str(exc), where, Severity.ERROR, "1"))
+        return None
