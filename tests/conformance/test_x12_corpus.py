@@ -21,12 +21,9 @@ from distsync.formats.x12.inspect import default_options, inspect
 from distsync.formats.x12.maps.registry import map_for
 from distsync.formats.x12.support import support_problems
 from distsync.formats.x12.writer import Envelope, Party, render
+from tests.x12_corpus import corpus_root
 
-CORPUS = Path(
-    os.environ.get(
-        "DISTSYNC_X12_CORPUS", Path(__file__).resolve().parents[3] / "shared/conformance/x12"
-    )
-)
+CORPUS = corpus_root()
 BROKEN_MARKS = ("fail", "Corrupt", "Invalid")
 
 

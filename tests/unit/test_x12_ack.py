@@ -23,12 +23,9 @@ from distsync.formats.x12.envelope import TransactionSet, X12Reader
 from distsync.formats.x12.problems import Location, Problem, Severity
 from distsync.formats.x12.schema import SetSpec, el, loop, seg
 from distsync.formats.x12.validate import validate
+from tests.x12_corpus import corpus_root
 
-CORPUS = Path(
-    os.environ.get(
-        "DISTSYNC_X12_CORPUS", Path(__file__).resolve().parents[3] / "shared/conformance/x12"
-    )
-)
+CORPUS = corpus_root()
 AT = datetime(2026, 1, 5, 10, 30, tzinfo=UTC)
 CONTROLS = (501, 61, 71)
 ISA = (

@@ -21,12 +21,9 @@ from distsync.formats.x12.ack_read import (
     reconcile,
 )
 from distsync.formats.x12.envelope import X12Reader
+from tests.x12_corpus import corpus_root
 
-CORPUS = Path(
-    os.environ.get(
-        "DISTSYNC_X12_CORPUS", Path(__file__).resolve().parents[3] / "shared/conformance/x12"
-    )
-)
+CORPUS = corpus_root()
 ISA = (
     "ISA*00*          *00*          *ZZ*NORTHWIND      *ZZ*ACME           "
     "*260105*1030*U*00401*000000501*0*P*>~"

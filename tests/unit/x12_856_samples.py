@@ -26,6 +26,7 @@ from distsync.model.identifiers import gs1_check_digit
 from distsync.model.items import ItemRef
 from distsync.model.parties import Address, CarrierRef, PartyRef
 from distsync.model.units import Quantity
+from tests.x12_corpus import corpus_root
 
 GOLDEN = Path(__file__).resolve().parent / "x12_golden" / "856"
 SHIPPED = datetime(2024, 5, 16, 18, 30, tzinfo=UTC)
@@ -33,8 +34,7 @@ SHIPPED = datetime(2024, 5, 16, 18, 30, tzinfo=UTC)
 
 def corpus_856() -> Path:
     """The shared corpus folder of 856 files: skipped locally when absent, a failure in CI."""
-    root = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "x12"
-    folder = Path(os.environ.get("DISTSYNC_X12_CORPUS", root)) / "856"
+    folder = corpus_root() / "856"
     if not folder.is_dir():
         if os.environ.get("CI") == "true":
             pytest.fail(f"the X12 conformance corpus is missing: {folder}")

@@ -18,12 +18,9 @@ from distsync.formats.x12.maps.base import MapOptions, MapResult, X12Map
 from distsync.formats.x12.writer import Envelope, Fields, Party
 from distsync.model.identifiers import gs1_check_digit
 from distsync.model.items import ItemRef
+from tests.x12_corpus import corpus_root
 
-CORPUS = Path(
-    os.environ.get(
-        "DISTSYNC_X12_CORPUS", Path(__file__).resolve().parents[3] / "shared/conformance/x12"
-    )
-)
+CORPUS = corpus_root()
 GOLDEN = Path(__file__).resolve().parent / "x12_golden"
 BROKEN_MARKS = ("fail", "Corrupt", "Invalid")
 AT = datetime(2024, 5, 22, 16, 0, tzinfo=UTC)

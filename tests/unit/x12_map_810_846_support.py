@@ -15,13 +15,10 @@ from distsync.formats.x12.envelope import TransactionSet, X12Reader
 from distsync.formats.x12.maps.base import MapOptions, MapResult, X12Map
 from distsync.formats.x12.problems import Problem, Severity
 from distsync.formats.x12.writer import Envelope, Fields, Party
+from tests.x12_corpus import corpus_root
 
 GOLDEN = Path(__file__).resolve().parent / "x12_golden"
-CORPUS = Path(
-    os.environ.get(
-        "DISTSYNC_X12_CORPUS", Path(__file__).resolve().parents[3] / "shared/conformance/x12"
-    )
-)
+CORPUS = corpus_root()
 BROKEN_MARKS = ("fail", "Corrupt", "Invalid")
 ALLOWED = (MalformedDocument, SchemaViolation)
 

@@ -23,13 +23,10 @@ from distsync.model.money import Money
 from distsync.model.parties import Address, PartyRef
 from distsync.model.procurement import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from distsync.model.units import Quantity
+from tests.x12_corpus import corpus_root
 
 GOLDEN = Path(__file__).resolve().parent / "x12_golden"
-CORPUS = Path(
-    os.environ.get(
-        "DISTSYNC_X12_CORPUS", Path(__file__).resolve().parents[3] / "shared/conformance/x12"
-    )
-)
+CORPUS = corpus_root()
 BROKEN_MARKS = ("fail", "Corrupt", "Invalid")
 ALLOWED = (MalformedDocument, SchemaViolation)
 AT = datetime(2024, 5, 6, 13, 15, tzinfo=UTC)
