@@ -29,7 +29,7 @@ from distsync.errors import SchemaViolation
 from distsync.formats.x12.envelope import TransactionSet
 from distsync.formats.x12.maps.base import MapOptions, x12_date, x12_decimal, x12_time
 from distsync.formats.x12.problems import Location, Problem, Severity
-from distsync.formats.x12.schema import LoopSpec, SegmentSpec, SetSpec, Usage
+from distsync.formats.x12.schema import Element, LoopSpec, SegmentSpec, SetSpec, Usage, el
 from distsync.formats.x12.tokenizer import Segment
 from distsync.formats.x12.validate import element_problem
 
@@ -347,3 +347,12 @@ def _segment_specs(usages: Sequence[Usage]) -> dict[str, SegmentSpec]:
 def chunks(text: str, size: int) -> list[str]:
     """``text`` in pieces of ``size`` characters (read back by joining them)."""
     return [text[start : start + size] for start in range(0, len(text), size)]
+
+
+def product_id_elements(slots: Sequence[int]) -> list[Element]:
+    """Qualifier and id element pairs starting at each of ``slots`` (W01, W07, W12 item ids)."""
+    found = []
+    for position in slots:
+        found.append(el(position, "product id qualifier", "ID", 2, 2))
+        found.append(el(position + 1, "product id", "AN", 1, 48))
+    return found

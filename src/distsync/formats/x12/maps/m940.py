@@ -54,6 +54,7 @@ from distsync.formats.x12.maps.logistics_common import (
     finish,
     group_moment,
     layout_version,
+    product_id_elements,
     references,
     split,
     value,
@@ -61,7 +62,7 @@ from distsync.formats.x12.maps.logistics_common import (
     writing_version,
 )
 from distsync.formats.x12.problems import Severity
-from distsync.formats.x12.schema import Element, SetSpec, el, loop, seg
+from distsync.formats.x12.schema import SetSpec, el, loop, seg
 from distsync.formats.x12.validate import validate
 from distsync.formats.x12.writer import Fields
 from distsync.model.shipping import ShipmentOrder, ShipmentOrderLine
@@ -91,21 +92,13 @@ def set_spec(version: str) -> SetSpec:
                   seg("W01", "line item detail", el(1, "quantity", "R", 1, 15, required=True),
                       el(2, "unit of measure", "ID", 2, 2, required=True),
                       el(3, "U.P.C. case code", "AN", 12, 12),
-                      *_id_elements(), min_use=1),
+                      *product_id_elements(ITEM_SLOTS), min_use=1),
                   parties.g69(),
                   parties.n9(200, version),
                   min_use=1, max_use=9999)),
         seg("W76", "total shipping order", el(1, "total quantity", "R", 1, 15, required=True),
             el(2, "weight", "R", 1, 10), el(3, "weight unit", "ID", 2, 2)),
     ))  # fmt: skip
-
-
-def _id_elements() -> list[Element]:
-    found = []
-    for position in ITEM_SLOTS:
-        found.append(el(position, "product id qualifier", "ID", 2, 2))
-        found.append(el(position + 1, "product id", "AN", 1, 48))
-    return found
 
 
 class WarehouseShippingOrder940:

@@ -55,6 +55,7 @@ from distsync.formats.x12.maps.logistics_common import (
     find,
     finish,
     layout_version,
+    product_id_elements,
     references,
     split,
     value,
@@ -63,7 +64,7 @@ from distsync.formats.x12.maps.logistics_common import (
 )
 from distsync.formats.x12.maps.m945_packages import ITEM_SLOTS, Entry, PackageReader
 from distsync.formats.x12.problems import Severity
-from distsync.formats.x12.schema import Element, LoopSpec, SetSpec, el, loop, seg
+from distsync.formats.x12.schema import LoopSpec, SetSpec, el, loop, seg
 from distsync.formats.x12.validate import validate
 from distsync.formats.x12.writer import Fields
 from distsync.model.shipping import Package, ShipmentConfirmation, ShipmentConfirmationLine
@@ -113,18 +114,10 @@ def _w12_loop(version: str) -> LoopSpec:
                     el(6, "U.P.C. case code", "AN", 12, 12),
                     el(9, "warehouse lot number", "AN", 1, 12),
                     el(10, "weight", "R", 1, 10), el(11, "weight qualifier", "ID", 1, 2),
-                    el(12, "weight unit", "ID", 1, 1), *_id_elements(), min_use=1),
+                    el(12, "weight unit", "ID", 1, 1), *product_id_elements(ITEM_SLOTS), min_use=1),
                 parties.g69(),
                 parties.n9(200, version),
                 max_use=9999)  # fmt: skip
-
-
-def _id_elements() -> list[Element]:
-    found = []
-    for position in ITEM_SLOTS:
-        found.append(el(position, "product id qualifier", "ID", 2, 2))
-        found.append(el(position + 1, "product id", "AN", 1, 48))
-    return found
 
 
 class WarehouseShippingAdvice945:
