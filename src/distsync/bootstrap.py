@@ -1,10 +1,12 @@
 """The composition root: the one place that chooses implementations for ports.
 
 ``build(landscape, overrides=...)`` opens the backend the landscape's profile
-asks for (and migrates it), wires intake, the outbox and the subscriptions of
-the flows, and applies the landscape's per-subscription policies. Tests pass
-``Overrides`` to swap in the in-memory backend, recording connectors or a
-frozen clock.
+asks for (and migrates it), builds a connector for each declared system from
+the connector registry, wrapped in the system's delivery policy, wires
+intake, the outbox and the subscriptions of the flows, and applies the
+landscape's per-subscription policies. Tests pass ``Overrides`` to swap in
+the in-memory backend, recording connectors (used as given, without a
+policy) or a frozen clock.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from distsync.config import Landscape
+from distsync.connectors.metrics import ConnectorMetrics
+from distsync.connectors.policy import with_policy
+from distsync.connectors.registry import build_connector, connector_types
 from distsync.errors import ConfigError
 from distsync.model.envelope import utcnow
 from distsync.runtime.backends.sqlite import SqliteMessageLog
@@ -94,7 +99,7 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     clock = chosen.clock or utcnow
     backend = chosen.backend or open_backend(landscape, clock)
     metrics = Metrics()
-    connectors = dict(chosen.connectors)
+    connectors = _connectors(landscape, chosen.connectors, metrics)
     outbox = OutboxDispatcher(connectors).subscription()
     subscriptions = [_apply_policy(landscape, sub) for sub in (*chosen.subscriptions, outbox)]
     intake = Intake(
@@ -104,6 +109,25 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
         subscriptions=[sub.spec for sub in subscriptions],
     )
     return Services(landscape, backend, metrics, intake, connectors, subscriptions, clock)
+
+
+def _connectors(
+    landscape: Landscape, overrides: Mapping[str, Connector], metrics: Metrics
+) -> dict[str, Connector]:
+    """One connector per declared system, from the registry, in its delivery policy.
+
+    ``overrides`` win: a system they name is not built (and not wrapped).
+    """
+    wanted = {name: system for name, system in landscape.systems.items() if name not in overrides}
+    types = connector_types() if wanted else {}
+    observed = ConnectorMetrics(metrics.registry)
+    built: dict[str, Connector] = {
+        name: with_policy(
+            name, build_connector(name, system, types=types), system, metrics=observed
+        )
+        for name, system in wanted.items()
+    }
+    return {**built, **overrides}
 
 
 def _apply_policy(landscape: Landscape, sub: Subscription) -> Subscription:

@@ -22,6 +22,7 @@ from distsync import cli_render as render
 from distsync import server
 from distsync.bootstrap import Services, build
 from distsync.cli_edi import edi_app
+from distsync.cli_erp import erp_app
 from distsync.cli_ops import (
     CommandRefused,
     Correlation,
@@ -40,6 +41,7 @@ from distsync.cli_ops import (
     session,
 )
 from distsync.config import Landscape
+from distsync.connectors.registry import system_validators
 from distsync.errors import DistsyncError, MalformedDocument, PermanentError
 from distsync.landscape import check_landscape
 from distsync.model import schemas
@@ -65,6 +67,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(schema_app, name="schema")
 app.add_typer(messages_app, name="messages")
 app.add_typer(edi_app, name="edi")
+app.add_typer(erp_app, name="erp")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(exceptions_app, name="exceptions")
 
@@ -91,7 +94,7 @@ def options(
 @app.command()
 def check(file: Annotated[Path, typer.Argument(help="Landscape file to check.")]) -> None:
     """Check a landscape file without connecting to anything."""
-    report = check_landscape(file)
+    report = check_landscape(file, system_validators())
     render.check_report(report)
     render.say(render.check_summary(str(file), report), "green" if report.ok else "red")
     if not report.ok:

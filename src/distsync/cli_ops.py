@@ -23,6 +23,7 @@ import typer
 from distsync import cli_render as render
 from distsync.bootstrap import Services, build
 from distsync.config import Landscape, default_landscape
+from distsync.connectors.registry import system_validators
 from distsync.errors import DistsyncError
 from distsync.landscape import load_landscape
 from distsync.runtime.ports import (
@@ -63,7 +64,7 @@ class Session:
     def landscape(self) -> Landscape:
         if self.landscape_file is None:
             return default_landscape(Path.cwd())
-        return load_landscape(self.landscape_file)
+        return load_landscape(self.landscape_file, system_validators())
 
 
 def session(ctx: typer.Context) -> Session:

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from distsync.config_policy import DeliveryPolicy
 from distsync.config_x12 import X12Identity
 from distsync.errors import ConfigError
 
@@ -272,6 +273,7 @@ class SystemConfig(SecretRefs):
     rate_limit: RatePerSecond | None = None
     concurrency: int | None = Field(None, ge=1, le=256)
     timeout_seconds: float | None = Field(None, gt=0, le=3600)
+    policy: DeliveryPolicy = DeliveryPolicy()
     options: dict[str, OptionValue] = {}
 
 

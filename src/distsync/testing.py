@@ -5,6 +5,8 @@
 - ``RecordingConnector``: an endpoint that keeps every request it receives,
   absorbs repeated idempotency keys (and counts them), and can be told to fail.
 - ``InMemoryMessageLog`` is re-exported: the reference backend, no I/O.
+- ``HttpEndpointSimulator`` and ``Reply`` are re-exported from ``testing_http``:
+  a real HTTP endpoint on 127.0.0.1 that answers as scripted (faults included).
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from typing import Any
 from distsync.model.envelope import Envelope, new_event_id
 from distsync.runtime.backends.memory import InMemoryMessageLog
 from distsync.runtime.ports import OutboundRequest, Receipt
+from distsync.testing_http import HttpEndpointSimulator, RecordedRequest, Reply
 
-__all__ = ["FrozenClock", "InMemoryMessageLog", "RecordingConnector", "make_envelope"]
+__all__ = [
+    "FrozenClock",
+    "HttpEndpointSimulator",
+    "InMemoryMessageLog",
+    "RecordedRequest",
+    "RecordingConnector",
+    "Reply",
+    "make_envelope",
+]
 
 
 class FrozenClock:

@@ -226,12 +226,16 @@ async def test_4xx_is_rejected_permanently_with_an_excerpt_of_the_answer(
         await connector.send(request("invalid"))
 
 
-@pytest.mark.parametrize("route", ["secret", "forbidden"])
-async def test_refused_credentials_fail_authentication(
-    connector: HttpJsonConnector, route: str
+async def test_refused_credentials_fail_authentication(connector: HttpJsonConnector) -> None:
+    with pytest.raises(AuthenticationFailed, match="sending secret "):
+        await connector.send(request("secret"))
+
+
+async def test_forbidden_is_rejected_without_logging_in_again(
+    connector: HttpJsonConnector,
 ) -> None:
-    with pytest.raises(AuthenticationFailed, match=f"sending {route} "):
-        await connector.send(request(route))
+    with pytest.raises(Rejected, match=r"HTTP 403 .*not allowed"):
+        await connector.send(request("forbidden"))
 
 
 async def test_an_unknown_route_is_rejected(connector: HttpJsonConnector) -> None:

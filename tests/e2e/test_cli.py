@@ -39,7 +39,7 @@ VALID = """\
 runtime:
   database: var/distsync.sqlite
 systems:
-  wms-east: {type: wms-rest, url: http://127.0.0.1:9001}
+  wms-east: {type: http-json, url: http://127.0.0.1:9001}
 partners:
   acme: {kind: supplier}
 """

@@ -18,7 +18,8 @@ Failures are translated in :func:`map_errors` and nowhere else::
     timeout                               RetryableError
     HTTP 5xx, 408                         RetryableError (honouring Retry-After)
     HTTP 429                              RateLimited(retry_after from Retry-After)
-    HTTP 401, 403                         AuthenticationFailed
+    HTTP 401                              AuthenticationFailed (the policy logs in again once)
+    HTTP 403                              Rejected: logging in again will not grant it
     any other non-2xx                     Rejected, with an excerpt of the answer
     anything else httpx raises            RetryableError, or PermanentError for a bad URL
 
@@ -208,7 +209,7 @@ def error_for_status(
         return RateLimited(message, retry_after=parse_retry_after(retry_after))
     if status >= 500 or status == 408:
         return RetryableError(message, retry_after=parse_retry_after(retry_after))
-    if status in (401, 403):
+    if status == 401:
         return AuthenticationFailed(message)
     return Rejected(message)
 

@@ -1,0 +1,1 @@
+"""Local ERP servers for tests, the demo and people trying distsync (a Tryton sandbox)."""
