@@ -34,77 +34,19 @@ from distsync.model.examples.master import ACME, NORTHWIND, UPS, at, item_ref, q
 from distsync.model.invoices import ChargeAllowance, ChargeIndicator, Invoice, InvoiceLine
 from distsync.model.items import ItemRef
 from distsync.model.parties import PartyRole
-from distsync.model.procurement import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
-from distsync.model.receipts import Receipt, ReceiptLine
+from distsync.model.procurement import PurchaseOrderStatus
 from distsync.model.sales import SalesOrderStatus
 from distsync.model.shipping import ShipmentConfirmation, ShipmentConfirmationLine
 from distsync.runtime.ports import OutboundRequest
+from tests.integration.tryton_documents import (
+    WAREHOUSE,
+    count,
+    purchase_order,
+    receipt,
+)
 from tests.integration.tryton_fixtures import make_connector
 
 pytestmark = pytest.mark.service
-
-WAREHOUSE = "WH-EAST"
-# line number, SKU, quantity, unit, unit price
-PO_LINES = ((1, "FAS-10432", 500, "EA", "0.08"), (2, "LUB-5500", 2, "CA", "55.20"),
-            (3, "GLV-2211", 6, "BX", "7.90"))  # fmt: skip
-
-
-def purchase_order(
-    number: str, lines: tuple[tuple[int, str, int, str, str], ...] = PO_LINES
-) -> PurchaseOrder:
-    return PurchaseOrder(
-        po_number=number,
-        revision=0,
-        status=PurchaseOrderStatus.CONFIRMED,
-        order_date=date(2026, 11, 2),
-        issued_at=at("2026-11-02T09:15:00-05:00"),
-        buyer=NORTHWIND,
-        supplier=ACME,
-        ship_to_warehouse_id=WAREHOUSE,
-        currency="USD",
-        note="Dock 3, mornings only",
-        lines=tuple(
-            PurchaseOrderLine(
-                line_number=n,
-                item=ItemRef(sku=sku),
-                quantity=qty(quantity, uom),
-                unit_price=usd(price),
-                requested_delivery_date=date(2026, 11, 16),
-            )
-            for n, sku, quantity, uom, price in lines
-        ),
-    )
-
-
-def receipt(number: str, po_number: str, *lines: tuple[int, str, int, str]) -> Receipt:
-    return Receipt(
-        receipt_number=number,
-        warehouse_id=WAREHOUSE,
-        received_at=at("2026-11-16T10:42:00-05:00"),
-        supplier=ACME,
-        po_number=po_number,
-        lines=tuple(
-            ReceiptLine(
-                line_number=index,
-                po_number=po_number,
-                po_line_number=po_line,
-                item=ItemRef(sku=sku),
-                received_quantity=qty(quantity, uom),
-            )
-            for index, (po_line, sku, quantity, uom) in enumerate(lines, 1)
-        ),
-    )
-
-
-def count(sandbox: TrytonSandbox, model: str, reference: str) -> int:
-    """How many records of ``model`` carry ``reference``, asked of Tryton directly."""
-    rpc = TrytonRpc(
-        url=sandbox.url, database=sandbox.database, user=sandbox.user, password=sandbox.password
-    )
-    try:
-        return int(rpc.model(model, "search_count", [["reference", "=", reference]]))
-    finally:
-        rpc.close()
 
 
 def on_hand(snapshot_skus: dict[str, Decimal], sku: str) -> Decimal:
@@ -434,6 +376,33 @@ async def test_an_answer_lost_after_any_step_is_finished_by_the_retry(
     back = await erp.read_purchase_order("PO-LOSE-1")
     assert back is not None
     assert back.status is PurchaseOrderStatus.PARTIALLY_RECEIVED
+
+
+async def test_a_purchase_confirmed_but_never_processed_is_processed_by_the_retry(
+    erp: TrytonConnector, tryton: TrytonSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tryton commits ``confirmed`` and processes after the commit: a kill in between."""
+    order = purchase_order("PO-HALF-1")
+    real = TrytonRpc._post
+
+    def dying(rpc: TrytonRpc, method: str, params: list[Any], auth: str | None = None) -> Any:
+        if method != "model.purchase.purchase.confirm":
+            return real(rpc, method, params, auth)
+        with sqlite3.connect(tryton.database_file) as db:  # the first transaction committed
+            db.execute("UPDATE purchase_purchase SET state = 'confirmed' WHERE id = ?", params[0])
+        raise ConnectionResetError("the server died before processing the purchase")
+
+    monkeypatch.setattr(TrytonRpc, "_post", dying)
+    with pytest.raises(RetryableError):
+        await erp.create_purchase_order(order)
+    monkeypatch.undo()
+
+    again = await erp.create_purchase_order(order)
+    posted = await erp.post_receipt(receipt("REC-HALF-1", "PO-HALF-1", (1, "FAS-10432", 500, "EA")))
+    assert again.duplicate
+    assert not posted.duplicate
+    assert count(tryton, "purchase.purchase", "PO-HALF-1") == 1
+    assert (await stock(erp))["FAS-10432"] == 500
 
 
 async def _settled_count(sandbox: TrytonSandbox, reference: str) -> int:

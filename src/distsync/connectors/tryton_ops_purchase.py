@@ -45,6 +45,7 @@ from distsync.connectors.tryton_map import (
     tryton_quantity,
     x2many_create,
 )
+from distsync.connectors.tryton_workflow import finish_confirmation
 from distsync.errors import Rejected
 from distsync.model.parties import PartyRef
 from distsync.model.procurement import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
@@ -102,22 +103,16 @@ def create_purchase_order(directory: TrytonDirectory, order: PurchaseOrder) -> R
     """Create, quote and confirm ``order`` unless a purchase with its reference exists.
 
     A purchase found by reference that a previous attempt left in draft or
-    quotation is confirmed now; the answer says ``duplicate`` either way.
+    quotation is confirmed now, one left confirmed but unprocessed is processed
+    (see ``tryton_workflow``); the answer says ``duplicate`` either way.
     """
     existing = directory.find_reference(MODEL, order.po_number)
     if existing is not None:
-        _confirm(directory, int(existing["id"]), str(existing["state"]))
+        finish_confirmation(directory.rpc, MODEL, int(existing["id"]), str(existing["state"]))
         return Receipt(remote_id=str(existing["id"]), duplicate=True)
     (purchase_id,) = directory.rpc.model(MODEL, "create", [_values(directory, order)])
-    _confirm(directory, int(purchase_id), "draft")
+    finish_confirmation(directory.rpc, MODEL, int(purchase_id), "draft")
     return Receipt(remote_id=str(purchase_id), duplicate=False)
-
-
-def _confirm(directory: TrytonDirectory, purchase_id: int, state: str) -> None:
-    if state == "draft":
-        directory.rpc.model(MODEL, "quote", [purchase_id])
-    if state in ("draft", "quotation"):
-        directory.rpc.model(MODEL, "confirm", [purchase_id])
 
 
 def _values(directory: TrytonDirectory, order: PurchaseOrder) -> dict[str, Any]:

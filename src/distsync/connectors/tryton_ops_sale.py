@@ -39,6 +39,7 @@ from distsync.connectors.tryton_map import (
     tryton_quantity,
     x2many_create,
 )
+from distsync.connectors.tryton_workflow import finish_confirmation
 from distsync.model.parties import Address
 from distsync.model.sales import SalesOrder, SalesOrderLine, SalesOrderStatus
 from distsync.runtime.ports import Receipt
@@ -71,19 +72,12 @@ def create_sales_order(directory: TrytonDirectory, order: SalesOrder, *, warehou
     """
     existing = directory.find_reference(MODEL, order.order_number)
     if existing is not None:
-        _confirm(directory, int(existing["id"]), str(existing["state"]))
+        finish_confirmation(directory.rpc, MODEL, int(existing["id"]), str(existing["state"]))
         return Receipt(remote_id=str(existing["id"]), duplicate=True)
     values = _values(directory, order, order.ship_from_warehouse_id or warehouse)
     (sale_id,) = directory.rpc.model(MODEL, "create", [values])
-    _confirm(directory, int(sale_id), "draft")
+    finish_confirmation(directory.rpc, MODEL, int(sale_id), "draft")
     return Receipt(remote_id=str(sale_id), duplicate=False)
-
-
-def _confirm(directory: TrytonDirectory, sale_id: int, state: str) -> None:
-    if state == "draft":
-        directory.rpc.model(MODEL, "quote", [sale_id])
-    if state in ("draft", "quotation"):
-        directory.rpc.model(MODEL, "confirm", [sale_id])
 
 
 def _values(directory: TrytonDirectory, order: SalesOrder, warehouse: str) -> dict[str, Any]:
