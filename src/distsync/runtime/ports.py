@@ -42,9 +42,9 @@ Values are defined in ``runtime/messages.py`` (what travels) and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from distsync.model.envelope import Envelope
 from distsync.runtime.messages import (
@@ -205,6 +205,24 @@ class DocumentStore(Protocol):
 
     async def get_document(self, kind: str, key: str) -> StoredDocument | None: ...
 
+    async def list_documents(
+        self, kind: str, *, after_key: str | None = None, limit: int = 1000
+    ) -> list[StoredDocument]:
+        """Documents of ``kind`` in key order, from the first key after ``after_key``."""
+
+
+class DocumentWriter(Protocol):
+    """Writes outside any delivery: state that belongs to no event (a poll cursor, a sent group).
+
+    A flow's own state is written through its handler's effects instead, so
+    that it commits together with the ack.
+    """
+
+    async def put_document(
+        self, kind: str, key: str, body: Mapping[str, Any], *, by: str
+    ) -> StoredDocument:
+        """Create or replace the document; ``by`` says who wrote it (``updated_by``)."""
+
 
 class Connector(Protocol):
     """An endpoint the outbox delivers to. Errors are raised as the taxonomy's classes."""
@@ -248,5 +266,5 @@ class ControlNumbers(Protocol):
         """The numbers of ``key``: those it already has, else the next ``count`` ones."""
 
 
-class Backend(MessageLog, LogInspector, DocumentStore, ControlNumbers, Protocol):
+class Backend(MessageLog, LogInspector, DocumentStore, DocumentWriter, ControlNumbers, Protocol):
     """One transactional resource: the log, its ops records and the document store."""

@@ -8,10 +8,10 @@ nothing across restarts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from distsync.model.envelope import Envelope, utcnow
 from distsync.runtime.backends.memory_control import MemoryControlNumbers
@@ -258,6 +258,12 @@ class InMemoryMessageLog(MemoryReads):
             return
         key = (subscription, envelope.partition_key)
         self._watermarks[key] = max(self._watermarks.get(key, -1), envelope.source_sequence)
+
+    async def put_document(
+        self, kind: str, key: str, body: Mapping[str, Any], *, by: str
+    ) -> StoredDocument:
+        self._write(DocumentWrite(kind, key, body), by, self._clock())
+        return self._documents[(kind, key)]
 
     def _write(self, write: DocumentWrite, event_id: str, now: datetime) -> None:
         current = self._documents.get((write.kind, write.key))

@@ -168,6 +168,14 @@ class MemoryReads:
     async def get_document(self, kind: str, key: str) -> StoredDocument | None:
         return self._documents.get((kind, key))
 
+    async def list_documents(
+        self, kind: str, *, after_key: str | None = None, limit: int = 1000
+    ) -> list[StoredDocument]:
+        keys = sorted(
+            k for c, k in self._documents if c == kind and (after_key is None or k > after_key)
+        )
+        return [self._documents[(kind, key)] for key in keys[:limit]]
+
     def _with_history(self, record: DeadLetterRecord) -> DeadLetterRecord:
         every = self._attempts.get(record.event.envelope.event_id, [])
         history = tuple(a for a in every if a.subscription == record.subscription)

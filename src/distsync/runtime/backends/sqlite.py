@@ -9,7 +9,7 @@ may share the file (WAL mode, ``BEGIN IMMEDIATE``, a busy timeout).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,6 +25,7 @@ from distsync.runtime.backends import (
     sql_append,
     sql_claim,
     sql_control,
+    sql_documents,
     sql_ops,
     sql_settle,
     sql_slots,
@@ -232,6 +233,18 @@ class SqliteMessageLog:
 
     async def get_document(self, kind: str, key: str) -> StoredDocument | None:
         return await self._read(sql_ops.get_document, kind, key)
+
+    async def list_documents(
+        self, kind: str, *, after_key: str | None = None, limit: int = 1000
+    ) -> list[StoredDocument]:
+        return await self._read(sql_documents.list_documents, kind, after_key, limit)
+
+    async def put_document(
+        self, kind: str, key: str, body: Mapping[str, Any], *, by: str
+    ) -> StoredDocument:
+        return await self._write(
+            sql_documents.put_document, kind, key, body, by, self._clock(), _insert
+        )
 
     # -- control numbers ------------------------------------------------------------
 
