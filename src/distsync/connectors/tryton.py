@@ -261,6 +261,14 @@ class TrytonConnector:
             lambda d: purchases.read_confirmed_since(d, cursor, limit=limit, settle_seconds=settle),
         )
 
+    async def read_purchase_orders_since(
+        self, cursor: str | None, *, limit: int = 100
+    ) -> tuple[list[PurchaseOrder], str | None]:
+        """The purchases after ``cursor`` with the cursor as text: a ``PurchaseOrderFeed``."""
+        position = None if cursor is None else PurchaseCursor.decode(cursor)
+        orders, following = await self.read_confirmed_purchase_orders(position, limit=limit)
+        return orders, None if following is None else following.encode()
+
     async def read_purchase_order(self, po_number: str) -> PurchaseOrder | None:
         """The purchase order with this number, if Tryton has it."""
         return await self._read(
