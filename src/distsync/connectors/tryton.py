@@ -21,6 +21,7 @@ JSON, the receipt's ``remote_id`` the Tryton record id):
 operation                  body                      effect in Tryton
 =========================  ========================  ======================================
 create_purchase_order      ``PurchaseOrder``         purchase created, quoted, confirmed
+amend_purchase_order       ``PurchaseOrder``         confirmed purchase amended to the order
 post_receipt               ``Receipt``               incoming shipment received and done
 create_sales_order         ``SalesOrder``            sale created, quoted, confirmed
 confirm_shipment           ``ShipmentConfirmation``  outgoing shipment picked, packed, done
@@ -60,6 +61,7 @@ from distsync.connectors import tryton_ops_sale as sales
 from distsync.connectors import tryton_ops_shipment as shipments
 from distsync.connectors.base import register_connector
 from distsync.connectors.tryton_directory import TrytonDirectory
+from distsync.connectors.tryton_ops_amend import amend_purchase_order
 from distsync.connectors.tryton_ops_invoice import read_supplier_invoice, record_supplier_invoice
 from distsync.connectors.tryton_ops_purchase import PurchaseCursor
 from distsync.connectors.tryton_rpc import TrytonRpc, map_errors
@@ -83,6 +85,7 @@ D = TypeVar("D", bound=Document)
 
 SENDS: dict[str, tuple[type[Document], str]] = {
     "create_purchase_order": (PurchaseOrder, "create_purchase_order"),
+    "amend_purchase_order": (PurchaseOrder, "amend_purchase_order"),
     "post_receipt": (GoodsReceipt, "post_receipt"),
     "create_sales_order": (SalesOrder, "create_sales_order"),
     "confirm_shipment": (ShipmentConfirmation, "confirm_shipment"),
@@ -226,6 +229,12 @@ class TrytonConnector:
     async def create_purchase_order(self, order: PurchaseOrder) -> Receipt:
         """Create and confirm ``order`` (idempotent by its number in ``reference``)."""
         return await self._create("creating", order, purchases.create_purchase_order)
+
+    async def amend_purchase_order(self, order: PurchaseOrder) -> Receipt:
+        """Amend the confirmed purchase to what ``order`` says (idempotent by its revision)."""
+        action = f"amending {order.describe()} in {self.name}"
+        key = f"{type(order).__name__}:{order.document_number()}"
+        return await self._run(action, lambda d: amend_purchase_order(d, order), key=key)
 
     async def post_receipt(self, receipt: GoodsReceipt) -> Receipt:
         """Receive ``receipt`` against its purchase orders (idempotent by receipt number)."""

@@ -193,7 +193,7 @@ def _orders(directory: TrytonDirectory, rows: Sequence[Mapping[str, Any]]) -> li
     lines = directory.rpc.model("purchase.line", "read", line_ids, LINE_FIELDS)
     by_purchase: dict[int, list[Mapping[str, Any]]] = {}
     for line in sorted(lines, key=lambda ln: (ln["sequence"] or 0, ln["id"])):
-        if line["type"] == "line":
+        if line["type"] == "line" and line["quantity"]:  # an amendment zeroes a dropped line
             by_purchase.setdefault(int(line["purchase"]), []).append(line)
     return [_order(directory, row, by_purchase.get(int(row["id"]), [])) for row in rows]
 

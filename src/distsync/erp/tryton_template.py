@@ -1,6 +1,6 @@
 """The Tryton sandbox's template database: built once, cached on disk, cloned per use.
 
-Building takes about 20-30 s: ``trytond-admin -u purchase sale
+Building takes about 20-30 s: ``trytond-admin -u purchase purchase_amendment sale
 --activate-dependencies`` on an empty SQLite file, then a server on it for
 the master data of :mod:`distsync.erp.tryton_seed`. The result is kept in
 the cache folder (``$DISTSYNC_TRYTON_CACHE``, else
@@ -40,7 +40,7 @@ __all__ = [
     "template_key",
 ]
 
-MODULES = ("purchase", "sale")
+MODULES = ("purchase", "purchase_amendment", "sale")
 SEED_VERSION = 1
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "distsync-sandbox"
@@ -48,8 +48,8 @@ ADMIN_EMAIL = "admin@sandbox.invalid"
 TEMPLATE_DB = "template"
 DISTRIBUTIONS = (
     "trytond", "trytond-account", "trytond-account-invoice", "trytond-company",
-    "trytond-currency", "trytond-party", "trytond-product", "trytond-purchase", "trytond-sale",
-    "trytond-stock",
+    "trytond-currency", "trytond-party", "trytond-product", "trytond-purchase",
+    "trytond-purchase-amendment", "trytond-purchase-history", "trytond-sale", "trytond-stock",
 )  # fmt: skip
 
 
