@@ -340,10 +340,32 @@ def resolve_exception(
     action: Annotated[str, typer.Option("--action", help="One of the offered resolutions.")],
     note: Annotated[str, typer.Option("--note", help="Why: recorded in the audit trail.")],
     actor: Actor = "unknown",
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            help="NAME=VALUE the action needs, e.g. --param sku=FAS-10432 (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Close an exception with one of the resolutions it offers (replay runs it again)."""
     why = required_text(note, "--note")
+    values = parse_params(param or [])
     record = run(
-        ctx, lambda s: s.backend.resolve(exception_id, action=action, actor=actor, note=why)
+        ctx,
+        lambda s: s.backend.resolve(
+            exception_id, action=action, actor=actor, note=why, params=values
+        ),
     )
     render.say(f"exception {exception_id}: {record.status.value} ({action}) by {actor}", "green")
+
+
+def parse_params(items: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs from ``--param``; a pair without ``=`` or a name is refused."""
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CommandRefused(f"--param {item!r}: write NAME=VALUE, e.g. --param sku=FAS-10432")
+        values[name.strip()] = value
+    return values

@@ -342,6 +342,30 @@ def test_resolving_with_an_offered_action_closes_the_exception(
     assert (closed["status"], closed["resolution"]) == ("resolved", "map_sku")
 
 
+def test_a_resolution_with_params_leaves_an_event_for_the_flow(
+    cli: Cli, failed: dict[str, str]
+) -> None:
+    (parked,) = as_json(cli("exceptions", "list", "--json"))
+    number = str(parked["id"])
+    pairs = ["--param", "partner_sku=Z-77", "--param", "sku=GLV-2211"]
+    result = cli("exceptions", "resolve", number, "--action", "map_sku", "--note", "n", *pairs)
+    assert result.returncode == 0, result.stderr
+    (event,) = as_json(cli("messages", "list", "--type", "exception.resolved", "--json"))
+    assert event["envelope"]["payload"]["params"] == {"partner_sku": "Z-77", "sku": "GLV-2211"}
+    assert event["envelope"]["payload"]["exception_id"] == parked["id"]
+
+
+def test_a_param_without_a_value_is_refused(cli: Cli, failed: dict[str, str]) -> None:
+    (parked,) = as_json(cli("exceptions", "list", "--json"))
+    number = str(parked["id"])
+    result = cli(
+        "exceptions", "resolve", number, "--action", "map_sku", "--note", "n", "--param", "sku"
+    )
+    assert result.returncode == 1
+    assert "write NAME=VALUE" in result.stderr
+    assert len(as_json(cli("exceptions", "list", "--json"))) == 1
+
+
 def test_stats_counts_events_duplicates_and_open_records(
     cli: Cli, failed: dict[str, str], tmp_path: Path
 ) -> None:

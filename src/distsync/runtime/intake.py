@@ -4,7 +4,7 @@ Raw JSON envelopes are checked in order of cost (size, JSON syntax, envelope
 fields, event type, payload against its canonical document) and only then
 appended. A rejection raises a ``PermanentError`` that names the document
 and the field, and touches nothing already stored. Event types the runtime
-uses internally (``outbound.*``) cannot be submitted from outside.
+uses internally (``outbound.*``, ``exception.*``) cannot be submitted from outside.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from distsync.model.envelope import Envelope
 from distsync.runtime.ports import AppendResult, MessageLog, SubscriptionSpec
 from distsync.telemetry import Metrics
 
-RESERVED_PREFIXES = ("outbound.",)
+RESERVED_PREFIXES = ("outbound.", "exception.")
 DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576
 
 

@@ -152,9 +152,20 @@ class MessageLog(Protocol):
         """Replay: fresh deliveries for the selected events; audited. Returns how many."""
 
     async def resolve(
-        self, exception_id: int, *, action: str, actor: str, note: str
+        self,
+        exception_id: int,
+        *,
+        action: str,
+        actor: str,
+        note: str,
+        params: Mapping[str, str] | None = None,
     ) -> ParkedRecord:
-        """Close a parked exception with one of its resolutions (``replay`` requeues it)."""
+        """Close a parked exception with one of its resolutions (``replay`` requeues it).
+
+        In the same transaction it appends an ``exception.resolved`` event
+        (``runtime/resolution.py``) carrying the action and ``params``, for the
+        flow that raised the exception to act on.
+        """
 
     async def close(self) -> None:
         """Release connections and threads."""

@@ -45,6 +45,7 @@ from distsync.runtime.records import (
     record_ids,
     selection_summary,
 )
+from distsync.runtime.resolution import resolution_event
 from distsync.runtime.selection import event_matches, lease_token
 
 R = TypeVar("R", DeadLetterRecord, ParkedRecord)
@@ -146,7 +147,13 @@ class InMemoryMessageLog(MemoryReads):
         return len(targets)
 
     async def resolve(
-        self, exception_id: int, *, action: str, actor: str, note: str
+        self,
+        exception_id: int,
+        *,
+        action: str,
+        actor: str,
+        note: str,
+        params: Mapping[str, str] | None = None,
     ) -> ParkedRecord:
         record = self._parked.get(exception_id)
         status = check_resolution(record, exception_id, action)
@@ -155,6 +162,10 @@ class InMemoryMessageLog(MemoryReads):
             self._new_row(record.subscription, record.event.seq)
         resolved = replace(record, status=status, resolved_by=actor, resolution=action, note=note)
         self._parked[exception_id] = resolved
+        event = resolution_event(
+            record, action=action, actor=actor, note=note, params=params or {}, now=self._clock()
+        )
+        self._append([event])
         selection = ReplaySelection("exceptions", ids=(str(exception_id),))
         self._record_audit(actor, f"resolve {action}", note, selection, 1)
         return resolved

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select, update
 
-from distsync.runtime.backends.sql_append import load_subscriptions, slot_of
+from distsync.runtime.backends.sql_append import InsertFactory, append, load_subscriptions, slot_of
 from distsync.runtime.backends.sql_claim import like_pattern, type_clause
 from distsync.runtime.backends.sql_held import hold
 from distsync.runtime.backends.sql_rows import (
@@ -43,6 +43,7 @@ from distsync.runtime.records import (
     selection_summary,
     summarise_stats,
 )
+from distsync.runtime.resolution import resolution_event
 from distsync.store.tables import (
     attempts,
     audit,
@@ -170,11 +171,19 @@ def hold_for_replay(conn: Connection, targets: list[tuple[str, int]]) -> None:
 
 
 def resolve(
-    conn: Connection, exception_id: int, action: str, actor: str, note: str, now: datetime
+    conn: Connection,
+    exception_id: int,
+    chosen: tuple[str, str, str, dict[str, str]],
+    now: datetime,
+    insert: InsertFactory,
 ) -> ParkedRecord:
+    """Close the exception, audit it, and append its ``exception.resolved`` event."""
+    action, actor, note, params = chosen
     record = _parked(conn, exception_id)
     status = check_resolution(record, exception_id, action)
     assert record is not None
+    event = resolution_event(record, action=action, actor=actor, note=note, params=params, now=now)
+    append(conn, [event], now, insert)
     if action == "replay":
         hold_for_replay(conn, [(record.subscription, record.event.seq)])
     conn.execute(

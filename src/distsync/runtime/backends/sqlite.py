@@ -174,9 +174,16 @@ class SqliteMessageLog:
         return await self._write(sql_ops.requeue, selection, actor, reason, self._clock())
 
     async def resolve(
-        self, exception_id: int, *, action: str, actor: str, note: str
+        self,
+        exception_id: int,
+        *,
+        action: str,
+        actor: str,
+        note: str,
+        params: Mapping[str, str] | None = None,
     ) -> ParkedRecord:
-        return await self._write(sql_ops.resolve, exception_id, action, actor, note, self._clock())
+        chosen = (action, actor, note, dict(params or {}))
+        return await self._write(sql_ops.resolve, exception_id, chosen, self._clock(), _insert)
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._writer.close)
