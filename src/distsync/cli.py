@@ -40,6 +40,7 @@ from distsync.cli_ops import (
     run,
     session,
 )
+from distsync.cli_xref import xref_app
 from distsync.config import Landscape
 from distsync.connectors.registry import system_validators
 from distsync.errors import DistsyncError, MalformedDocument, PermanentError
@@ -70,6 +71,7 @@ app.add_typer(edi_app, name="edi")
 app.add_typer(erp_app, name="erp")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(xref_app, name="xref")
 
 
 @app.callback()

@@ -241,3 +241,57 @@ control_assignments = Table(
 )
 
 __all__ += ["control_assignments", "control_counters"]
+
+# -- partner cross-references (store/ports.py CrossReferences) ------------------------
+# One row per (partner, kind, partner value); every change also writes a row of
+# ``xref_history`` (the entry before and after, as JSON). The newest history id of a
+# partner is its revision: other processes compare it to tell that their cached copy is stale.
+
+xrefs = Table(
+    "xrefs",
+    metadata,
+    Column("partner", String(128), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("partner_value", String(128), primary_key=True),
+    Column("our_value", String(128), nullable=False),
+    Column("partner_uom", String(16)),
+    Column("factor", String(40)),
+    Column("changed_by", String(128), nullable=False),
+    Column("changed_at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+xref_history = Table(
+    "xref_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("partner_value", String(128), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+    Column("changed_by", String(128), nullable=False),
+    Column("changed_at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_xref_history_partner_id", "partner", "id"),
+    Index("ix_xref_history_key_id", "partner", "kind", "partner_value", "id"),
+    sqlite_autoincrement=True,
+)
+
+# -- the reference cache of master data (store/ports.py ReferenceData) ------------------
+
+reference_records = Table(
+    "reference_records",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("source_system", String(128), nullable=False),
+    Column("fetched_at", String(32), nullable=False),
+    Column("changed_at", String(32), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_reference_records_source", "kind", "source_system"),
+)
+
+__all__ += ["reference_records", "xref_history", "xrefs"]
