@@ -323,13 +323,65 @@ class Partner(_Model):
 
 
 class ProcurePolicy(_Model):
-    """Tolerances and deadlines of the procure flow (PO, acknowledgement, ASN, receipt, invoice)."""
+    """Tolerances and deadlines of the procure flow (PO, acknowledgement, ASN, receipt, invoice).
 
-    asn_qty_tolerance_pct: NonNegative = 0.0
-    asn_date_tolerance_days: NonNegative = 0.0
-    price_tolerance_pct: NonNegative = 0.0
-    po_wait_minutes: NonNegative = 60.0
-    ack_deadline_hours: NonNegative = 24.0
+    Percentages are of the ordered (or expected) figure; a difference exactly at the
+    tolerance is within it. ``distsync.rules.tolerances.Tolerances.from_policy`` turns
+    this into the exact decimals the rules compare with.
+    """
+
+    asn_qty_tolerance_pct: NonNegative = Field(
+        0.0,
+        description="How far, in percent of the ordered quantity, a PO line may be "
+        "over-shipped in total across its ship notices; shipping less is a partial shipment.",
+    )
+    asn_date_tolerance_days: NonNegative = Field(
+        0.0,
+        description="How many days a ship notice's delivery date may lie before or after "
+        "the PO line's requested delivery date.",
+    )
+    price_tolerance_pct: NonNegative = Field(
+        0.0,
+        description="How far, in percent, an acknowledged or invoiced unit price (and an "
+        "invoice total) may differ from the order's, up or down.",
+    )
+    po_wait_minutes: NonNegative = Field(
+        60.0,
+        description="How long a document naming an unknown purchase order is retried "
+        "before it is parked as purchase order not found.",
+    )
+    ack_deadline_hours: NonNegative = Field(
+        24.0, description="How long a supplier has to acknowledge a purchase order."
+    )
+    ack_qty_tolerance_pct: NonNegative = Field(
+        0.0,
+        description="How far, in percent, an acknowledgement may change a line's quantity "
+        "and still be applied without a buyer.",
+    )
+    ack_date_tolerance_days: NonNegative = Field(
+        0.0,
+        description="How many days an acknowledgement may move a line's delivery date and "
+        "still be applied without a buyer.",
+    )
+    receipt_qty_tolerance_pct: NonNegative = Field(
+        0.0,
+        description="How far, in percent of the ship notice's quantity, a warehouse receipt "
+        "may differ (short, over or damaged) before it is raised as a receipt variance.",
+    )
+    invoice_qty_tolerance_pct: NonNegative = Field(
+        0.0,
+        description="How far, in percent of the received quantity, a supplier may invoice "
+        "more than was received and not yet invoiced.",
+    )
+    invoice_charge_codes: tuple[Annotated[str, Field(pattern=r"^[A-Z0-9]{4}$")], ...] = Field(
+        ("D240",),
+        description="X12 SAC02 codes of the charges an invoice may carry (D240 freight); "
+        "allowances are always accepted.",
+    )
+    invoice_charge_tolerance_pct: NonNegative = Field(
+        10.0,
+        description="The most an invoice's charges may add, in percent of its lines' amount.",
+    )
 
 
 class Flows(BaseModel):
