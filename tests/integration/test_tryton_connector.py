@@ -405,6 +405,27 @@ async def test_a_purchase_confirmed_but_never_processed_is_processed_by_the_retr
     assert (await stock(erp))["FAS-10432"] == 500
 
 
+async def test_a_tryton_whose_queue_runs_elsewhere_still_gets_processed_orders(
+    tryton: TrytonSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a queue worker configured, Tryton leaves processing to it; the connector does not."""
+    monkeypatch.setenv("TRYTOND_QUEUE__WORKER", "True")  # and no worker runs
+    tryton.server.stop()
+    tryton.server.start()
+    erp = make_connector(tryton)
+    try:
+        await erp.create_purchase_order(purchase_order("PO-QUEUE-1"))
+        delivery = receipt("REC-QUEUE-1", "PO-QUEUE-1", (1, "FAS-10432", 500, "EA"))
+        posted = await erp.post_receipt(delivery)
+        sale = await erp.create_sales_order(example_sales_order())
+        shipments = await erp.read_outgoing_shipments(example_sales_order().order_number)
+    finally:
+        await erp.close()
+    assert not posted.duplicate
+    assert sale.remote_id
+    assert shipments, "the sale was processed: its outgoing shipment exists"
+
+
 async def _settled_count(sandbox: TrytonSandbox, reference: str) -> int:
     """Purchases with ``reference`` once the request the client gave up on has landed."""
     for _ in range(30):
