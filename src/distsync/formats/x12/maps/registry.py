@@ -14,6 +14,7 @@ from distsync.formats.x12.maps.m855 import PO_ACKNOWLEDGEMENT_855
 from distsync.formats.x12.maps.m856 import ADVANCE_SHIP_NOTICE_856
 from distsync.formats.x12.maps.m860 import PURCHASE_ORDER_CHANGE_860
 from distsync.formats.x12.maps.m940 import WAREHOUSE_SHIPPING_ORDER_940
+from distsync.formats.x12.maps.m943 import WAREHOUSE_SHIPMENT_ADVICE_943
 from distsync.formats.x12.maps.m944 import WAREHOUSE_RECEIPT_ADVICE_944
 from distsync.formats.x12.maps.m945 import WAREHOUSE_SHIPPING_ADVICE_945
 
@@ -25,6 +26,7 @@ BUILTIN: tuple[X12Map, ...] = (
     ADVANCE_SHIP_NOTICE_856,
     PURCHASE_ORDER_CHANGE_860,
     WAREHOUSE_SHIPPING_ORDER_940,
+    WAREHOUSE_SHIPMENT_ADVICE_943,
     WAREHOUSE_RECEIPT_ADVICE_944,
     WAREHOUSE_SHIPPING_ADVICE_945,
     TRANSPORTATION_STATUS_214,
