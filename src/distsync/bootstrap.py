@@ -2,7 +2,8 @@
 
 ``build(landscape, overrides=...)`` opens the backend the landscape's profile
 asks for (and migrates it), builds a connector for each declared system from
-the connector registry, wrapped in the system's delivery policy, wires
+the connector registry, wrapped in the system's delivery policy (and one for
+each partner channel, ``partner:<name>``), wires
 intake, the outbox and the subscriptions of the flows, and applies the
 landscape's per-subscription policies. Tests pass ``Overrides`` to swap in
 the in-memory backend, recording connectors (used as given, without a
@@ -16,20 +17,37 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 
 from distsync.config import Landscape
 from distsync.connectors.metrics import ConnectorMetrics
-from distsync.connectors.policy import with_policy
+from distsync.connectors.policy import innermost, with_policy
 from distsync.connectors.registry import build_connector, connector_types
 from distsync.errors import ConfigError
+from distsync.flows import procure
+from distsync.flows.master_data import MasterDataSource, refresh_master_data
+from distsync.flows.ports import PurchaseOrderFeed
+from distsync.flows.procure_deps import ProcureDeps
+from distsync.flows.procure_poll import poll_purchase_orders
 from distsync.model.envelope import utcnow
+from distsync.partners.channel import build_channels
+from distsync.partners.inbox import directory_partners, receive_folder
+from distsync.partners.x12_in import X12Inbound
 from distsync.runtime.backends.sqlite import SqliteMessageLog
 from distsync.runtime.intake import Intake, IntakeSettings
 from distsync.runtime.outbox import OutboxDispatcher
 from distsync.runtime.ports import Backend, Connector
 from distsync.runtime.retry import RetryPolicy
+from distsync.runtime.scheduler import Job
 from distsync.runtime.worker import Subscription, Worker, WorkerSettings
+from distsync.store.ports import CrossReferences, ReferenceData
+from distsync.store.reference import SqlReferenceData
+from distsync.store.xref import SqlCrossReferences
 from distsync.telemetry import Metrics
+
+INBOX_SECONDS = 1.0
+INBOX_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,8 @@ class Overrides:
     connectors: Mapping[str, Connector] = field(default_factory=dict)
     subscriptions: Sequence[Subscription] = ()
     clock: Callable[[], datetime] | None = None
+    xrefs: CrossReferences | None = None
+    reference: ReferenceData | None = None
 
 
 @dataclass
@@ -53,6 +73,9 @@ class Services:
     connectors: dict[str, Connector]
     subscriptions: list[Subscription]
     clock: Callable[[], datetime]
+    xrefs: CrossReferences
+    reference: ReferenceData
+    jobs: list[Job] = field(default_factory=list)
 
     def worker(self, consumer: str | None = None) -> Worker:
         runtime = self.landscape.runtime
@@ -76,6 +99,8 @@ class Services:
         for connector in self.connectors.values():
             await connector.close()
         await self.backend.close()
+        await self.xrefs.close()
+        await self.reference.close()
 
 
 def default_consumer() -> str:
@@ -98,25 +123,109 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     chosen = overrides or Overrides()
     clock = chosen.clock or utcnow
     backend = chosen.backend or open_backend(landscape, clock)
+    url = landscape.runtime.database_url
+    xrefs = chosen.xrefs or SqlCrossReferences.open(url)
+    reference = chosen.reference or SqlReferenceData.open(url)
     metrics = Metrics()
-    connectors = _connectors(landscape, chosen.connectors, metrics)
+    connectors = _connectors(landscape, chosen.connectors, metrics, backend, clock)
     outbox = OutboxDispatcher(connectors).subscription()
-    subscriptions = [_apply_policy(landscape, sub) for sub in (*chosen.subscriptions, outbox)]
+    flows = _flow_subscriptions(landscape, xrefs, reference, backend, clock)
+    subscriptions = [
+        _apply_policy(landscape, sub) for sub in (*chosen.subscriptions, *flows, outbox)
+    ]
     intake = Intake(
         backend,
         settings=IntakeSettings(max_payload_bytes=landscape.runtime.max_payload_bytes),
         metrics=metrics,
         subscriptions=[sub.spec for sub in subscriptions],
     )
-    return Services(landscape, backend, metrics, intake, connectors, subscriptions, clock)
+    services = Services(
+        landscape, backend, metrics, intake, connectors, subscriptions, clock, xrefs, reference
+    )
+    services.jobs.extend(inbox_jobs(services))
+    services.jobs.extend(procure_jobs(services))
+    return services
+
+
+def _flow_subscriptions(
+    landscape: Landscape,
+    xrefs: CrossReferences,
+    reference: ReferenceData,
+    backend: Backend,
+    clock: Callable[[], datetime],
+) -> list[Subscription]:
+    """The business flows the landscape turns on (``flows.procure.enabled``)."""
+    if not landscape.flows.procure.enabled:
+        return []
+    deps = ProcureDeps(landscape, xrefs, reference, backend, clock)
+    return procure.subscriptions(deps)
+
+
+def procure_jobs(services: Services) -> list[Job]:
+    """The procure flow's polls of its ERP: purchase orders, and master data."""
+    policy = services.landscape.flows.procure
+    if not policy.enabled:
+        return []
+    erp = services.connectors.get(policy.erp)
+    if erp is None:
+        raise ConfigError(
+            f"flows.procure.erp names {policy.erp!r}, which is not among the systems",
+            location="flows.procure.erp",
+        )
+    source = innermost(erp)
+    jobs = []
+    if isinstance(source, PurchaseOrderFeed):
+        poll = partial(
+            poll_purchase_orders, source, services.intake, services.backend, system=policy.erp
+        )
+        jobs.append(Job(f"poll:{policy.erp}:purchase_orders", policy.poll_seconds, poll))
+    if isinstance(source, MasterDataSource):
+        refresh = partial(
+            _refresh, source, services.reference, system=policy.erp, clock=services.clock
+        )
+        jobs.append(Job(f"poll:{policy.erp}:master_data", policy.master_data_minutes * 60, refresh))
+    return jobs
+
+
+async def _refresh(
+    source: MasterDataSource,
+    reference: ReferenceData,
+    *,
+    system: str,
+    clock: Callable[[], datetime],
+) -> bool:
+    await refresh_master_data(source, reference, system=system, clock=clock)
+    return False
+
+
+def inbox_jobs(services: Services) -> list[Job]:
+    """One job per partner on a directory channel: receive what it dropped, every second."""
+    landscape = services.landscape
+    inbound = X12Inbound(
+        landscape=landscape, log=services.backend, intake=services.intake, clock=services.clock
+    )
+    return [
+        Job(f"inbox:{name}", INBOX_SECONDS, partial(_receive_folder, inbound, name, folder))
+        for name, folder in directory_partners(landscape).items()
+    ]
+
+
+async def _receive_folder(inbound: X12Inbound, partner: str, folder: Path) -> bool:
+    outcomes = await receive_folder(inbound, partner, folder, limit=INBOX_PAGE)
+    return len(outcomes) >= INBOX_PAGE
 
 
 def _connectors(
-    landscape: Landscape, overrides: Mapping[str, Connector], metrics: Metrics
+    landscape: Landscape,
+    overrides: Mapping[str, Connector],
+    metrics: Metrics,
+    backend: Backend,
+    clock: Callable[[], datetime],
 ) -> dict[str, Connector]:
-    """One connector per declared system, from the registry, in its delivery policy.
+    """One connector per declared system, from the registry, in its delivery policy;
+    and one per partner channel (destination ``partner:<name>``), in the default policy.
 
-    ``overrides`` win: a system they name is not built (and not wrapped).
+    ``overrides`` win: a system or destination they name is not built (and not wrapped).
     """
     wanted = {name: system for name, system in landscape.systems.items() if name not in overrides}
     types = connector_types() if wanted else {}
@@ -127,7 +236,11 @@ def _connectors(
         )
         for name, system in wanted.items()
     }
-    return {**built, **overrides}
+    channels = build_channels(
+        landscape, backend, clock=clock, skip=overrides,
+        wrap=lambda name, connector, system: with_policy(name, connector, system, metrics=observed),
+    )  # fmt: skip
+    return {**built, **channels, **overrides}
 
 
 def _apply_policy(landscape: Landscape, sub: Subscription) -> Subscription:

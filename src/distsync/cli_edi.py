@@ -27,19 +27,14 @@ from distsync import cli_render_x12 as x12_render
 from distsync.bootstrap import Services
 from distsync.cli_ops import CommandRefused, Json, run, session
 from distsync.config import Landscape
-from distsync.config_x12 import X12Identity
 from distsync.formats.x12.ack import acknowledgement_interchange, by_set
 from distsync.formats.x12.decode import encode
-from distsync.formats.x12.delimiters import Delimiters
 from distsync.formats.x12.envelope import Interchange, TransactionSet
 from distsync.formats.x12.inspect import InspectedSet, Inspection, OptionsFor, inspect
 from distsync.formats.x12.maps.base import MapOptions
-from distsync.formats.x12.maps.registry import map_for
 from distsync.formats.x12.support import version_family
-from distsync.formats.x12.writer import Envelope, Party
-from distsync.x12_partners import map_options, partner_x12
-
-KINDS = ("isa", "gs", "st")
+from distsync.partners import x12_out
+from distsync.x12_partners import map_options, partner_name, partner_x12
 
 edi_app = typer.Typer(help="Read, check, write and acknowledge X12 EDI.", no_args_is_help=True)
 
@@ -122,30 +117,12 @@ def acknowledge(
 
 
 async def _render(services: Services, raw: bytes, set_id: str, partner_name: str) -> str:
-    landscape = services.landscape
-    identity = landscape.partners.get(partner_name)
-    if identity is None or identity.x12 is None:
-        raise CommandRefused(
-            f"rendering for {partner_name!r}: no partner of that name with an x12 profile"
-        )
-    ours = _own_identity(landscape)
-    theirs = identity.x12
-    chosen = map_for(set_id, theirs.map_version(set_id))
-    document = chosen.document.model_validate_json(raw)
-    body = chosen.write(document, map_options(theirs, set_id, theirs.version))
     key = f"render:{set_id}:" + hashlib.sha256(raw).hexdigest()
-    isa, gs, st = await _controls(services, partner_name, key)
-    envelope = Envelope(
-        Party(ours.qualifier, ours.id, ours.application),
-        Party(theirs.qualifier, theirs.id, theirs.application),
-        version=theirs.gs_version,
-        delimiters=_delimiters(theirs),
-        usage=theirs.usage,
-    )
-    return envelope.interchange(
-        chosen.functional_id, [(set_id, body)], interchange_control=isa, group_control=gs,
-        first_set_control=st, at=datetime.now(UTC),
+    rendered = await x12_out.render_document(
+        services.landscape, services.backend, partner_name, set_id, raw, key=key,
+        at=datetime.now(UTC),
     )  # fmt: skip
+    return rendered.text
 
 
 async def _acknowledge(services: Services, data: bytes, kind: str | None) -> list[bytes]:
@@ -163,8 +140,12 @@ async def _acknowledge_one(
 ) -> str | None:
     mine = [s for s in found.sets if s.transaction.interchange is interchange]
     partner = partner_x12(services.landscape, interchange.sender())
-    sender = "/".join(interchange.sender())
-    controls = await _controls(services, sender, f"ack:{sender}:{interchange.control}")
+    # the same counters as the documents and acks distsync itself sends this partner
+    sender = partner_name(services.landscape, interchange.sender()) or "/".join(
+        interchange.sender()
+    )
+    key = f"ack:{sender}:{interchange.control}"
+    controls = await x12_out.assign_controls(services.backend, sender, key)
     return acknowledgement_interchange(
         interchange,
         by_set(p for s in mine for p in s.problems),
@@ -173,26 +154,6 @@ async def _acknowledge_one(
         at=datetime.now(UTC),
         transactions=[s.transaction for s in mine],
     )
-
-
-async def _controls(services: Services, partner: str, key: str) -> tuple[int, int, int]:
-    """ISA13, GS06 and ST02 for one outbound interchange, from the persistent counters."""
-    isa, gs, st = [(await services.backend.assign(partner, kind, key))[0] for kind in KINDS]
-    return isa, gs, st
-
-
-def _own_identity(landscape: Landscape) -> X12Identity:
-    if landscape.x12 is None:
-        raise CommandRefused(
-            "rendering X12: the landscape has no x12 identity of our own; add "
-            "x12: {qualifier: ZZ, id: YOURID} at the top of the landscape file"
-        )
-    return landscape.x12
-
-
-def _delimiters(identity: X12Identity) -> Delimiters:
-    d = identity.delimiters
-    return Delimiters(d.element, d.component, d.segment, d.repetition, "\n" if d.line_break else "")
 
 
 def _set_json(item: InspectedSet) -> dict[str, object]:

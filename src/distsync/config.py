@@ -294,7 +294,9 @@ class Channel(SecretRefs):
 
     @model_validator(mode="after")
     def _transport_has_what_it_needs(self) -> Channel:
-        needs = {"as2": "as2_id", "sftp": "url", "directory": "path"}.get(self.transport)
+        needs = {"as2": "as2_id", "sftp": "url", "directory": "path", "http": "url"}.get(
+            self.transport
+        )
         if needs is not None and getattr(self, needs) is None:
             raise ValueError(f"transport {self.transport} needs {needs}")
         return self
@@ -309,6 +311,22 @@ class Partner(_Model):
     sends: list[DocumentType] = []
     receives: list[DocumentType] = []
     sku_xref: str | None = None
+    party_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="The party id the ERP gives this partner (its supplier code); "
+        "defaults to the partner's name.",
+    )
+    portal: Name | None = Field(
+        None,
+        description="A system (type http-json) through which this supplier takes purchase "
+        "orders as JSON (operation purchase_order), instead of an X12 850.",
+    )
+
+    def erp_party_id(self, name: str) -> str:
+        """The ERP's party id of the partner called ``name`` in the landscape."""
+        return self.party_id or name
 
     @field_validator("sku_xref")
     @classmethod
@@ -381,6 +399,33 @@ class ProcurePolicy(_Model):
     invoice_charge_tolerance_pct: NonNegative = Field(
         10.0,
         description="The most an invoice's charges may add, in percent of its lines' amount.",
+    )
+    enabled: bool = Field(
+        False,
+        description="Run the procure flow: poll the ERP's confirmed purchase orders, send them "
+        "to suppliers, and handle acknowledgements, ship notices, receipts and invoices.",
+    )
+    poll_seconds: float = Field(
+        5.0, gt=0, le=3600, description="How often the ERP is asked for new purchase orders."
+    )
+    master_data_minutes: float = Field(
+        15.0,
+        gt=0,
+        le=1440,
+        description="How often items, suppliers and warehouses are read from the ERP into "
+        "the reference cache.",
+    )
+    erp: Name = Field(
+        "erp",
+        description="The system that owns purchase orders: receipts are posted to it, "
+        "supplier invoices recorded in it and accepted acknowledgements amend its orders.",
+    )
+    warehouses: dict[Annotated[str, Field(min_length=1, max_length=64)], str] = Field(
+        default_factory=dict,
+        description="Where each warehouse learns of a matched ship notice: "
+        "'partner:<name>' sends an X12 943 to that 3PL; a system name calls its "
+        "expected_receipt operation (a WMS over REST). A warehouse not listed is "
+        "not told.",
     )
 
 

@@ -23,6 +23,7 @@ import uvicorn
 from distsync.api.app import create_app
 from distsync.bootstrap import Services
 from distsync.errors import ConfigError
+from distsync.runtime.scheduler import run_jobs
 from distsync.telemetry import get_logger
 
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -93,8 +94,8 @@ async def _run_until_stopped(parts: list[Coroutine[Any, Any, None]], stop: async
 
 async def _run_worker(services: Services, stop: asyncio.Event) -> None:
     worker = services.worker()
-    log.info("worker started", action="server.worker_started")
-    await worker.run(stop)
+    log.info("worker started", action="server.worker_started", jobs=len(services.jobs))
+    await asyncio.gather(worker.run(stop), run_jobs(services.jobs, stop))
 
 
 async def _run_api(services: Services, host: str, port: int, stop: asyncio.Event) -> None:

@@ -16,6 +16,15 @@ def partner_x12(landscape: Landscape, sender: tuple[str, str]) -> X12Identity | 
     return None
 
 
+def partner_name(landscape: Landscape, sender: tuple[str, str]) -> str | None:
+    """The landscape's name of the partner with this ISA qualifier and id, if it has one."""
+    for name, partner in landscape.partners.items():
+        x12 = partner.x12
+        if x12 is not None and (x12.qualifier, x12.id) == sender:
+            return name
+    return None
+
+
 def map_options(identity: X12Identity | None, set_id: str, version: str) -> MapOptions:
     """Map options for one set: the version, the pinned map version, the declared variations."""
     if identity is None:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from distsync.api.app import create_app
+from distsync.config import build_landscape
 from distsync.runtime.backends.sqlite import SqliteMessageLog
 from distsync.runtime.ports import LogStats, SubscriptionSpec
 from distsync.telemetry import Metrics
@@ -157,6 +158,9 @@ class FailingBackend:
 class BrokenServices:
     backend = FailingBackend()
     metrics = Metrics()
+    landscape = build_landscape({}, base_dir=Path.cwd())
+    intake = None  # the probes never reach the inbound routes
+    xrefs = None  # nor the cross-reference routes
 
     @staticmethod
     def clock() -> datetime:

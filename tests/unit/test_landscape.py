@@ -71,7 +71,7 @@ def test_the_full_example_in_the_configuration_reference_loads(tmp_path: Path) -
 
     assert report.errors == []
     assert report.landscape is not None
-    assert report.landscape.runtime.subscription_policy("procure.asn").retry.max_attempts == 5
+    assert report.landscape.runtime.subscription_policy("procure.documents").retry.max_attempts == 5
 
 
 def test_a_loaded_landscape_survives_a_round_trip_through_plain_data() -> None:

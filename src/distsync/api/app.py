@@ -1,4 +1,4 @@
-"""The HTTP application: health probes and Prometheus metrics.
+"""The HTTP application: health probes, Prometheus metrics, inbound X12, cross-references.
 
 ``create_app(services)`` takes what ``bootstrap.build`` made (anything with a
 ``backend``, ``metrics`` and a ``clock``; ``api`` sits below ``bootstrap`` and
@@ -9,7 +9,6 @@ stats at every scrape, so they are right whichever process does the work.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -17,23 +16,23 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from distsync.api.health import PROBE_TIMEOUT_SECONDS, health_router
-from distsync.runtime.ports import LogInspector, SubscriptionStats
+from distsync.api.inbound import InboundServices, inbound_router
+from distsync.api.xref import xref_router
+from distsync.runtime.ports import SubscriptionStats
+from distsync.store.ports import CrossReferences
 from distsync.telemetry import Metrics, get_logger
 
 log = get_logger(component="api")
 
 
-class AppServices(Protocol):
+class AppServices(InboundServices, Protocol):
     """What the app needs of the services (``bootstrap.Services`` fits)."""
-
-    @property
-    def backend(self) -> LogInspector: ...
 
     @property
     def metrics(self) -> Metrics: ...
 
     @property
-    def clock(self) -> Callable[[], datetime]: ...
+    def xrefs(self) -> CrossReferences: ...
 
 
 def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) -> FastAPI:
@@ -44,6 +43,8 @@ def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) 
         version="0.1.0",
     )
     app.include_router(health_router(services.backend, stopping))
+    app.include_router(inbound_router(services))
+    app.include_router(xref_router(services.xrefs, services.landscape.partners))
 
     @app.get(
         "/metrics",

@@ -176,3 +176,13 @@ def _bucket(name: str, quota: float, burst: int, margin: float) -> TokenBucket:
         return TokenBucket.for_quota(quota, burst=burst, margin=margin)
     except ValueError as exc:
         raise ConfigError(f"system {name}: policy.burst: {exc}") from exc
+
+
+def innermost(connector: Connector) -> Connector:
+    """The endpoint's own connector inside its policy wrappers (for reads, which the
+    policy does not govern: the ERP's polls and master-data reads)."""
+    while isinstance(connector, PolicyConnector | PolicyLayer):
+        connector = (
+            connector.connector if isinstance(connector, PolicyConnector) else connector.inner
+        )
+    return connector
