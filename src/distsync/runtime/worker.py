@@ -23,6 +23,7 @@ from typing import Any
 
 from distsync.errors import BusinessException, RetryableError
 from distsync.model.envelope import utcnow
+from distsync.runtime.batch_documents import BatchDocuments
 from distsync.runtime.context import HandlerContext
 from distsync.runtime.ports import (
     Ack,
@@ -204,14 +205,17 @@ class Worker:
         """
         outcomes: dict[int, Outcome] = {}
         lanes = iter(_lanes(batch, ordered=sub.spec.ordered))
+        documents = BatchDocuments(self._documents)
 
         async def runner() -> None:
             for lane in lanes:
                 for index in lane:
                     if stop.is_set():
                         return
-                    outcome = await self._run_one(sub, batch[index])
+                    outcome = await self._run_one(sub, batch[index], documents)
                     outcomes[index] = outcome
+                    if isinstance(outcome, Ack):
+                        await documents.accepted(outcome.effects.writes, by=sub.spec.name)
                     if isinstance(outcome, Retry):
                         break
 
@@ -220,9 +224,11 @@ class Worker:
         await _finish_or_cancel(runners, stop, self._settings.shutdown_grace)
         return [outcomes.get(i) or Release(d) for i, d in enumerate(batch)]
 
-    async def _run_one(self, sub: Subscription, delivery: Delivery) -> Outcome:
+    async def _run_one(
+        self, sub: Subscription, delivery: Delivery, documents: DocumentStore
+    ) -> Outcome:
         assert sub.handler is not None
-        ctx = HandlerContext(delivery, self._documents, self._settings.source_system)
+        ctx = HandlerContext(delivery, documents, self._settings.source_system)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(sub.timeout_seconds):
