@@ -25,7 +25,7 @@ from distsync.connectors.metrics import ConnectorMetrics
 from distsync.connectors.policy import innermost, with_policy
 from distsync.connectors.registry import build_connector, connector_types
 from distsync.errors import ConfigError
-from distsync.flows import procure
+from distsync.flows import master_data_updates, procure
 from distsync.flows.master_data import MasterDataSource, refresh_master_data
 from distsync.flows.ports import PurchaseOrderFeed
 from distsync.flows.procure_deps import ProcureDeps
@@ -154,11 +154,12 @@ def _flow_subscriptions(
     backend: Backend,
     clock: Callable[[], datetime],
 ) -> list[Subscription]:
-    """The business flows the landscape turns on (``flows.procure.enabled``)."""
+    """The business flows: master-data governance always, procure when it is enabled."""
+    updates = master_data_updates.subscriptions(landscape, reference, clock)
     if not landscape.flows.procure.enabled:
-        return []
+        return updates
     deps = ProcureDeps(landscape, xrefs, reference, backend, clock)
-    return procure.subscriptions(deps)
+    return [*procure.subscriptions(deps), *updates]
 
 
 def procure_jobs(services: Services) -> list[Job]:
