@@ -6,6 +6,7 @@ runs against a real Tryton and the partner simulators in ``test_procure_e2e.py``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -87,6 +88,19 @@ async def test_a_confirmed_order_goes_to_its_supplier_once_as_an_850(world: Proc
     assert record.ack_due is not None
     assert record.ack_due > record.sent_at
     assert [step.to_state for step in record.history] == [PoState.SENT]
+
+
+async def test_an_order_is_sent_even_when_its_record_was_started_first(
+    world: ProcureWorld,
+) -> None:
+    await world.services.intake.accept([world.envelope(example_purchase_order())])
+    worker = world.services.worker("test")
+    await worker.register()
+    (documents,) = [s for s in world.services.subscriptions if s.spec.name == "procure.documents"]
+    await worker.run_batch(documents, asyncio.Event())  # the record exists before the send
+    await world.drain()
+
+    assert len(calls(world.supplier, "x12-850")) == 1
 
 
 async def test_a_revised_order_is_sent_again_and_an_unchanged_one_is_not(
@@ -293,19 +307,67 @@ async def test_a_matching_invoice_is_recorded_and_closes_a_received_order(
     ]
 
 
-async def test_an_invoice_for_more_than_was_received_is_parked_with_its_differences(
+async def test_an_invoice_ahead_of_its_goods_waits_for_the_receipts(world: ProcureWorld) -> None:
+    await world.receive(example_purchase_order())
+    one, two = first_pallet(), second_pallet()
+    await world.receive(one)
+    await world.receive(two)
+    await world.receive(full_invoice())  # billed when shipped
+
+    assert await world.exceptions() == []
+    assert (await world.record()).invoices["INV-1"].status == "awaiting_receipt"
+
+    await world.receive(receipt_of(one, "REC-1"), partner="eastwms")
+    assert calls(world.erp, "record_supplier_invoice") == []
+    await world.receive(receipt_of(two, "REC-2"), partner="eastwms")
+
+    (recorded,) = calls(world.erp, "record_supplier_invoice")
+    assert recorded.body["invoice_number"] == "INV-1"
+    assert (await world.record()).state is PoState.CLOSED
+    assert await world.exceptions() == []
+
+
+async def test_an_invoice_waits_while_its_notice_is_parked(world: ProcureWorld) -> None:
+    await world.receive(example_purchase_order())
+    unknown = {"sku": "ZZ-1", "supplier_part_number": "ACME-ZZ-1"}
+    whole = variant(first_pallet("ASN-1"), {"orders.0.packs.0.items.0.item": unknown})
+    await world.receive(whole)
+    await world.receive(full_invoice())
+
+    assert [e.reason_code for e in await world.exceptions()] == ["unknown_sku"]
+    assert (await world.record()).invoices["INV-1"].status == "awaiting_receipt"
+
+
+async def test_an_invoice_still_short_of_goods_when_all_arrived_is_parked(
     world: ProcureWorld,
 ) -> None:
     await world.receive(example_purchase_order())
-    asn = first_pallet()
-    await world.receive(asn)
-    await world.receive(receipt_of(asn, "REC-1"), partner="eastwms")
+    one, two = first_pallet(), second_pallet()
+    await world.receive(one)
+    await world.receive(two)
     await world.receive(full_invoice())
+    await world.receive(receipt_of(one, "REC-1"), partner="eastwms")
+    short = receipt_of(two, "REC-2", **{"lines.1.received_quantity.value": "3"})
+    await world.receive(short, partner="eastwms")
 
     (mismatch,) = await world.exceptions("invoice_mismatch")
-    assert "received" in mismatch.message
+    assert "TAP-0048" in mismatch.message or "line 3" in mismatch.message
     assert calls(world.erp, "record_supplier_invoice") == []
-    assert (await world.record()).state is PoState.PARTIALLY_RECEIVED
+
+
+async def test_an_invoice_at_another_price_is_parked_with_its_differences(
+    world: ProcureWorld,
+) -> None:
+    await receive_everything(world)
+    dearer = variant(full_invoice(), {"lines.0.unit_price.amount": "110.00",
+                                      "lines.0.amount.amount": "220.00",
+                                      "total.amount": "1872.09"})  # fmt: skip
+    await world.receive(dearer)
+
+    (mismatch,) = await world.exceptions("invoice_mismatch")
+    assert "110" in mismatch.message
+    assert calls(world.erp, "record_supplier_invoice") == []
+    assert (await world.record()).state is PoState.RECEIVED
 
 
 async def test_every_transition_names_its_cause_and_correlation(world: ProcureWorld) -> None:

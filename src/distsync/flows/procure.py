@@ -29,7 +29,7 @@ from distsync.errors import BusinessException, Resolution
 from distsync.flows.procure_acks import handle_ack
 from distsync.flows.procure_asns import handle_asn
 from distsync.flows.procure_deps import ProcureDeps
-from distsync.flows.procure_invoices import handle_invoice
+from distsync.flows.procure_invoices import RECHECK_EVENT, handle_invoice, handle_recheck
 from distsync.flows.procure_orders import handle_confirmed, lines_digest
 from distsync.flows.procure_receipts import VARIANCE_EVENT, handle_receipt, handle_variance
 from distsync.flows.procure_records import RETRY_CEILING_SECONDS, new_record, save
@@ -59,6 +59,7 @@ DOCUMENTS = SubscriptionSpec(
         "receipt.recorded",
         VARIANCE_EVENT,
         "invoice.received",
+        RECHECK_EVENT,
         RESOLVED_EVENT,
         REPLAY_EVENT,
     ),
@@ -167,4 +168,5 @@ DOCUMENT_HANDLERS: dict[str, Handler] = {
     "receipt.recorded": handle_receipt,
     VARIANCE_EVENT: handle_variance,
     "invoice.received": handle_invoice,
+    RECHECK_EVENT: handle_recheck,
 }

@@ -11,6 +11,13 @@ received and every received unit invoiced. A mismatch parks the invoice as
 operations query "invoices in mismatch" is the list of those exceptions.
 ``accept_variance`` lets it through (recorded with who and why).
 
+An invoice often overtakes the goods: the supplier bills when it ships.
+When the only differences are quantities beyond what was received, and
+some of the order's ship notices have no receipt yet, the invoice waits on
+the order's record (``awaiting_receipt``) instead of parking; every receipt
+of the order asks for it to be matched again (``procure.invoice_recheck``),
+and once nothing is in transit any difference left parks it.
+
 An invoice that names no purchase order cannot be matched: it parks as
 ``invoice_mismatch`` too. The same invoice again changes nothing.
 """
@@ -21,14 +28,17 @@ from decimal import Decimal
 
 from distsync.flows.procure_deps import ProcureDeps
 from distsync.flows.procure_records import po_record, save
-from distsync.flows.procure_state import InvoiceEntry, PoRecord
+from distsync.flows.procure_state import AWAITING_RECEIPT, InvoiceEntry, PoRecord
 from distsync.model.invoices import Invoice
+from distsync.rules.asn_index import OpenPoLine, open_lines
 from distsync.rules.exceptions import InvoiceMismatch, discard, parking_exception
 from distsync.rules.invoice_match import InvoiceMatch, invoice_ref, match_invoice
 from distsync.rules.po_lifecycle import PoEvent, PoState
 from distsync.runtime.context import HandlerContext
 
-__all__ = ["handle_invoice"]
+__all__ = ["RECHECK_EVENT", "ask_recheck", "handle_invoice", "handle_recheck"]
+
+RECHECK_EVENT = "procure.invoice_recheck"
 
 ZERO = Decimal(0)
 
@@ -42,17 +52,38 @@ async def handle_invoice(ctx: HandlerContext, deps: ProcureDeps) -> None:
     if invoice.invoice_number in record.invoices:
         ctx.log.info("invoice_duplicate", invoice=ref)
         return
-    match = await _match(invoice, record, deps)
-    problem = parking_exception(match.problems)
-    if problem is not None:
-        raise problem
-    _apply(ctx, deps, invoice, record, match)
+    await _settle(ctx, deps, invoice, record)
 
 
-async def _match(invoice: Invoice, record: PoRecord, deps: ProcureDeps) -> InvoiceMatch:
+async def handle_recheck(ctx: HandlerContext, deps: ProcureDeps) -> None:
+    """Match again an invoice that waited for its goods (a receipt arrived)."""
+    request = ctx.envelope.payload
+    record = await po_record(ctx, deps, request["po_number"], ref=request["invoice_number"])
+    entry = record.invoices.get(request["invoice_number"])
+    if entry is None or not entry.awaiting_receipt or entry.document is None:
+        return
+    invoice = Invoice.model_validate(entry.document, strict=False)
+    await _settle(ctx, deps, invoice, record)
+
+
+def ask_recheck(ctx: HandlerContext, record: PoRecord, cause: str) -> None:
+    """After a receipt: match each invoice of the order that waits for goods again."""
+    for number, entry in record.invoices.items():
+        if entry.awaiting_receipt:
+            ctx.emit(
+                RECHECK_EVENT,
+                {"po_number": record.po_number, "invoice_number": number},
+                idempotency_key=f"invoice-recheck:{record.po_number}:{number}:{cause}",
+                partition_key=record.po_number,
+            )
+
+
+async def _settle(
+    ctx: HandlerContext, deps: ProcureDeps, invoice: Invoice, record: PoRecord
+) -> None:
     order = record.purchase_order()
     items = await deps.items(line.item.sku for line in order.lines)
-    return match_invoice(
+    match = match_invoice(
         invoice,
         order,
         received=record.received,
@@ -61,6 +92,41 @@ async def _match(invoice: Invoice, record: PoRecord, deps: ProcureDeps) -> Invoi
         invoiced_before=record.invoiced,
         accepted=set(record.accepted),
     )
+    problem = parking_exception(match.problems)
+    if problem is None:
+        _apply(ctx, deps, invoice, record, match)
+    elif _waits_for_goods(match, record, open_lines(order, items, record.shipped)):
+        _hold(ctx, deps, invoice, record, match)
+    else:
+        raise problem
+
+
+def _waits_for_goods(match: InvoiceMatch, record: PoRecord, lines: tuple[OpenPoLine, ...]) -> bool:
+    """Only quantities differ, and more goods may come: a notice not yet received, or an
+    invoiced line not yet shipped in full (its notice may be parked, or still to come)."""
+    if not all(difference.kind == "quantity" for difference in match.differences):
+        return False
+    invoiced = {line.po_line_number for line in match.lines}
+    unshipped = any(line.shipped < line.ordered for line in lines if line.line_number in invoiced)
+    return unshipped or bool(record.notices_in_transit())
+
+
+def _hold(
+    ctx: HandlerContext, deps: ProcureDeps, invoice: Invoice, record: PoRecord, match: InvoiceMatch
+) -> None:
+    now = deps.clock()
+    record.invoices[invoice.invoice_number] = InvoiceEntry(
+        invoice_number=invoice.invoice_number,
+        status=AWAITING_RECEIPT,
+        total=str(invoice.total),
+        at=now,
+        differences=[difference.text for difference in match.differences],
+        document=invoice.model_dump(mode="json"),
+    )
+    waiting = ", ".join(record.notices_in_transit())
+    note = f"{invoice.invoice_number} waits for the receipt of {waiting}"
+    record.note(record.state, "invoice_awaiting_receipt", ctx.envelope, now, note=note)
+    save(ctx, record)
 
 
 def _apply(
@@ -75,7 +141,7 @@ def _apply(
     sent = ctx.send(
         record.erp,
         "record_supplier_invoice",
-        ctx.envelope.payload,
+        invoice.model_dump(mode="json"),
         idempotency_key=f"invoice:{invoice.seller.party_id}/{invoice.invoice_number}",
         order_key=f"po:{record.po_number}",
     )

@@ -62,7 +62,7 @@ async def handle_confirmed(ctx: HandlerContext, deps: ProcureDeps) -> None:
     if stored is not None and stored.body["lines_digest"] == digest:
         ctx.write(ORDER_KIND, order.po_number, stored.body | {"order": ctx.envelope.payload})
         return
-    if await _acknowledged_as(ctx, order.po_number, digest):
+    if stored is not None and await _acknowledged_as(ctx, order.po_number, digest):
         ctx.log.info("order_matches_acknowledgement", po_number=order.po_number)
         ctx.write(ORDER_KIND, order.po_number, _kept(ctx, deps, order, digest, None))
         return
@@ -85,7 +85,9 @@ async def handle_confirmed(ctx: HandlerContext, deps: ProcureDeps) -> None:
 
 
 async def _acknowledged_as(ctx: HandlerContext, po_number: str, digest: str) -> bool:
-    """Whether the flow already holds these lines as the supplier acknowledged them."""
+    """Whether the flow holds these lines as the supplier acknowledged them (asked only for an
+    order sent before: the first time, the documents subscription may hold the same lines
+    because it read the same confirmation first)."""
     record = await load_po(ctx.documents, po_number)
     return record is not None and lines_digest(record.purchase_order()) == digest
 

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from distsync.flows.procure_deps import ProcureDeps
+from distsync.flows.procure_invoices import ask_recheck
 from distsync.flows.procure_records import po_record, save
 from distsync.flows.procure_state import (
     ASN_KIND,
@@ -181,3 +182,4 @@ async def _record(
         note = receipt.receipt_number
         record.record(PoEvent.RECEIVED, ctx.envelope, now, progress=progress, note=note)
         save(ctx, record)
+        ask_recheck(ctx, record, receipt.receipt_number)

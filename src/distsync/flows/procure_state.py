@@ -32,6 +32,7 @@ from distsync.runtime.ports import DocumentStore
 
 __all__ = [
     "ASN_KIND",
+    "AWAITING_RECEIPT",
     "PO_KIND",
     "AsnLine",
     "AsnRecord",
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 PO_KIND = "procure.po"
+AWAITING_RECEIPT = "awaiting_receipt"
 ASN_KIND = "procure.asn"
 ZERO = Decimal(0)
 
@@ -112,6 +114,11 @@ class InvoiceEntry(_Record):
     at: datetime
     differences: list[str] = Field(default_factory=list)
     record_event_id: str | None = None
+    document: dict[str, Any] | None = None
+
+    @property
+    def awaiting_receipt(self) -> bool:
+        return self.status == AWAITING_RECEIPT
 
 
 class PoRecord(_Record):
@@ -188,6 +195,11 @@ class PoRecord(_Record):
                 note=note,
             )
         )
+
+    def notices_in_transit(self) -> list[str]:
+        """The matched notices of this order that no receipt has named yet."""
+        received = {entry.asn_number for entry in self.receipts.values()}
+        return [key for key in self.asns if key.rsplit("/", 1)[-1] not in received]
 
     def add(self, field: str, amounts: Mapping[int, Decimal]) -> None:
         """Add quantities per line to ``shipped``, ``received`` or ``invoiced``."""
