@@ -40,6 +40,7 @@ from distsync.cli_ops import (
     run,
     session,
 )
+from distsync.cli_procure import procure_app
 from distsync.cli_xref import xref_app
 from distsync.config import Landscape
 from distsync.connectors.registry import system_validators
@@ -72,6 +73,7 @@ app.add_typer(erp_app, name="erp")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(xref_app, name="xref")
+app.add_typer(procure_app, name="procure")
 
 
 @app.callback()

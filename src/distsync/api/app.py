@@ -17,6 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from distsync.api.health import PROBE_TIMEOUT_SECONDS, health_router
 from distsync.api.inbound import InboundServices, inbound_router
+from distsync.api.inbound_json import inbound_json_router
+from distsync.api.procure import ProcureBackend, procure_router
 from distsync.api.xref import xref_router
 from distsync.runtime.ports import SubscriptionStats
 from distsync.store.ports import CrossReferences
@@ -27,6 +29,9 @@ log = get_logger(component="api")
 
 class AppServices(InboundServices, Protocol):
     """What the app needs of the services (``bootstrap.Services`` fits)."""
+
+    @property
+    def backend(self) -> ProcureBackend: ...
 
     @property
     def metrics(self) -> Metrics: ...
@@ -44,7 +49,9 @@ def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) 
     )
     app.include_router(health_router(services.backend, stopping))
     app.include_router(inbound_router(services))
+    app.include_router(inbound_json_router(services))
     app.include_router(xref_router(services.xrefs, services.landscape.partners))
+    app.include_router(procure_router(services.backend, services.clock))
 
     @app.get(
         "/metrics",
