@@ -22,16 +22,17 @@ every round, and each round starts from a fresh book.
 The issue's target: at least 2,000 notices/s on one core against 10,000 open
 lines, with a cost that stays flat from 1,000 to 100,000 lines.
 
-Not measured here yet: PO-to-posted-receipt latency through the whole flow.
-It needs ``flows/procure.py``; whoever writes it adds the measurement to this
-script and writes its figures between the ``bench/procure.py flow`` markers
-of docs/benchmarks.md, which ``--record`` leaves alone.
+With ``--flow`` it measures instead PO-to-posted-receipt latency through
+the whole flow on a real Tryton (``bench/procure_flow.py``), and ``--record``
+writes those figures between the ``bench/procure.py flow`` markers of
+docs/benchmarks.md.
 
 Usage::
 
     python bench/procure.py                        # 1,000 / 10,000 / 100,000 lines
     python bench/procure.py --lines 10000 --asns 5000 --rounds 7
     python bench/procure.py --record               # also write docs/benchmarks.md
+    python bench/procure.py --flow --orders 15 --poll 0.5 [--record]
 """
 
 from __future__ import annotations
@@ -337,6 +338,24 @@ def record(text: str) -> None:
     DOCS.write_text(current)
 
 
+def flow_main(orders: int, poll: float, *, record_it: bool) -> None:
+    from procure_flow import measure_flow
+
+    text = measure_flow(orders, poll).report()
+    print()
+    print(text)
+    if record_it:
+        current = DOCS.read_text()
+        if FLOW_BEGIN not in current:
+            raise SystemExit("docs/benchmarks.md has no flow markers: run --record first")
+        head, rest = current.split(FLOW_BEGIN, 1)
+        block = (
+            f"{FLOW_BEGIN}\n### PO to posted receipt (flow latency)\n\n"
+            f"Machine: {machine()}.\n\n{text}\n{FLOW_END}"
+        )
+        DOCS.write_text(head + block + rest.split(FLOW_END, 1)[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -349,7 +368,15 @@ def main() -> None:
     parser.add_argument(
         "--record", action="store_true", help="write the results into docs/benchmarks.md"
     )
+    parser.add_argument(
+        "--flow", action="store_true", help="measure PO-to-posted-receipt latency instead"
+    )
+    parser.add_argument("--orders", type=int, default=15, help="orders through the flow")
+    parser.add_argument("--poll", type=float, default=0.5, help="ERP poll interval, seconds")
     args = parser.parse_args()
+    if args.flow:
+        flow_main(args.orders, args.poll, record_it=args.record)
+        return
     sizes = measure([int(n) for n in args.lines.split(",")], args.asns, args.rounds)
     text = report(sizes, args.asns, args.rounds)
     print()

@@ -76,6 +76,7 @@ class Stage:
     behaviours: dict[str, SupplierBehaviour]
     warehouse: WarehouseBehaviour
     port: int = field(default_factory=free_port)
+    procure: dict[str, Any] = field(default_factory=dict)  # laid over PROCURE
     tryton: TrytonSandbox | None = None
     suppliers: dict[str, SupplierSimulator] = field(default_factory=dict)
     portal: PortalSimulator | None = None
@@ -138,7 +139,7 @@ class Stage:
                 "initech-portal": {"type": "http-json", "url": self.portal.url},
             },
             "partners": self._partners(),
-            "flows": {"procure": PROCURE},
+            "flows": {"procure": PROCURE | self.procure},
         }
 
     def _partners(self) -> dict[str, Any]:
