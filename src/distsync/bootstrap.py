@@ -28,6 +28,7 @@ from distsync.errors import ConfigError
 from distsync.flows import master_data_updates, procure
 from distsync.flows.master_data import MasterDataSource, refresh_master_data
 from distsync.flows.ports import PurchaseOrderFeed
+from distsync.flows.procure_alerts import OverdueWatch
 from distsync.flows.procure_deps import ProcureDeps
 from distsync.flows.procure_poll import poll_purchase_orders
 from distsync.model.envelope import utcnow
@@ -47,6 +48,7 @@ from distsync.store.xref import SqlCrossReferences
 from distsync.telemetry import Metrics
 
 INBOX_SECONDS = 1.0
+OVERDUE_SECONDS = 60.0
 INBOX_PAGE = 100
 
 
@@ -174,7 +176,8 @@ def procure_jobs(services: Services) -> list[Job]:
             location="flows.procure.erp",
         )
     source = innermost(erp)
-    jobs = []
+    watch = OverdueWatch(services.backend, services.metrics, services.clock)
+    jobs = [Job("procure:overdue", OVERDUE_SECONDS, watch.run)]
     if isinstance(source, PurchaseOrderFeed):
         poll = partial(
             poll_purchase_orders, source, services.intake, services.backend, system=policy.erp

@@ -83,6 +83,12 @@ class Metrics:
             ["subscription"],
             registry=r,
         )
+        self.procure_overdue = Gauge(
+            "distsync_procure_overdue",
+            "Purchase orders waiting past their deadline for the supplier's 997 or 855",
+            ["partner", "waiting_for"],
+            registry=r,
+        )
         self.handler_seconds = Histogram(
             "distsync_handler_seconds",
             "Time a handler took for one delivery",
