@@ -49,6 +49,7 @@ from distsync.telemetry import Metrics
 
 INBOX_SECONDS = 1.0
 OVERDUE_SECONDS = 60.0
+OUTBOX_MIN_ATTEMPTS = 50
 INBOX_PAGE = 100
 
 
@@ -130,7 +131,7 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     reference = chosen.reference or SqlReferenceData.open(url)
     metrics = Metrics()
     connectors = _connectors(landscape, chosen.connectors, metrics, backend, clock)
-    outbox = OutboxDispatcher(connectors).subscription()
+    outbox = OutboxDispatcher(connectors).subscription(policy=outbox_policy(landscape))
     flows = _flow_subscriptions(landscape, xrefs, reference, backend, clock)
     subscriptions = [
         _apply_policy(landscape, sub) for sub in (*chosen.subscriptions, *flows, outbox)
@@ -147,6 +148,19 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     services.jobs.extend(inbox_jobs(services))
     services.jobs.extend(procure_jobs(services))
     return services
+
+
+def outbox_policy(landscape: Landscape) -> RetryPolicy:
+    """``runtime.retry``, with at least :data:`OUTBOX_MIN_ATTEMPTS` attempts.
+
+    A call the outbox holds is waiting for an endpoint to come back; with the
+    default backoff (up to 300 s apart) 50 attempts ride out an outage of
+    about two hours — an ERP's maintenance window — before a dead letter.
+    ``runtime.subscriptions.outbox.retry`` sets it outright.
+    """
+    retry = landscape.runtime.retry
+    attempts = max(retry.max_attempts, OUTBOX_MIN_ATTEMPTS)
+    return RetryPolicy(attempts, retry.base_seconds, retry.cap_seconds)
 
 
 def _flow_subscriptions(

@@ -1,7 +1,7 @@
 """The procure flow on a real SQLite file: each path, what reaches the ERP, supplier and 3PL.
 
 Endpoints are recording connectors (see ``procure_world.py``); the same flow
-runs against a real Tryton and the partner simulators in ``test_procure_e2e.py``.
+runs against a real Tryton and the partner simulators in ``test_procure_tryton.py``.
 """
 
 from __future__ import annotations

@@ -28,7 +28,15 @@ def test_a_flow_without_a_policy_gets_the_landscape_default(tmp_path: Path) -> N
     plain = Subscription(SubscriptionSpec("asn", ("asn.*",)), noop)
     built = subscriptions(tmp_path, {"retry": {"max_attempts": 4, "base_seconds": 2}}, plain)
     assert built["asn"].retry == RetryPolicy(max_attempts=4, base_seconds=2, cap_seconds=300)
-    assert built["outbox"].retry.max_attempts == 4
+    assert built["outbox"].retry == RetryPolicy(max_attempts=50, base_seconds=2, cap_seconds=300)
+
+
+def test_the_outbox_waits_out_an_outage_unless_told_otherwise(tmp_path: Path) -> None:
+    patient = subscriptions(tmp_path, {"retry": {"max_attempts": 80}})["outbox"]
+    told = subscriptions(tmp_path, {"subscriptions": {"outbox": {"retry": {"max_attempts": 3}}}})
+
+    assert patient.retry.max_attempts == 80
+    assert told["outbox"].retry.max_attempts == 3
 
 
 def test_a_flow_keeps_its_own_policy_unless_the_landscape_names_the_subscription(

@@ -391,6 +391,27 @@ async def test_an_open_breaker_refuses_without_calling_with_the_time_to_wait() -
     assert raised.value.retry_after == pytest.approx(20.0)
 
 
+async def test_a_login_refused_by_the_endpoint_counts_and_an_open_breaker_stops_logins() -> None:
+    time = FakeTime()
+    attempts: list[float] = []
+
+    async def refused() -> None:
+        attempts.append(time.now)
+        raise NotConnected("connecting to erp: connection refused")
+
+    b, _ = breaker(failures=2, cooldown_seconds=30)
+    layer = CircuitBreaker(Scripted(), system="erp", breaker=b, clock=time.clock)
+    for _ in range(2):
+        with pytest.raises(NotConnected, match="connection refused"):
+            await layer.guard_connect(refused)
+
+    with pytest.raises(NotConnected, match="connecting to erp: circuit open") as raised:
+        await layer.guard_connect(refused)
+
+    assert len(attempts) == 2
+    assert raised.value.retry_after == pytest.approx(30.0)
+
+
 # -- retry --------------------------------------------------------------------------------
 
 
@@ -475,6 +496,21 @@ async def test_concurrent_refusals_share_one_fresh_login() -> None:
 
     assert len(receipts) == 5
     assert inner.logins == 1
+
+
+async def test_the_policy_connector_logs_in_through_its_breaker() -> None:
+    class Unreachable(Scripted):
+        async def connect(self) -> None:
+            self.logins += 1
+            raise NotConnected("connecting to erp: connection refused")
+
+    inner = Unreachable()
+    connector = with_policy("erp", inner, system(policy={"breaker": {"failures": 2}}))
+    for _ in range(3):
+        with pytest.raises(NotConnected):
+            await connector.connect()
+
+    assert inner.logins == 2  # the third login was refused by the open breaker
 
 
 async def test_the_policy_refuses_a_request_without_an_idempotency_key() -> None:

@@ -75,7 +75,12 @@ class PolicyConnector:
         raise LookupError(f"the policy has no {kind.__name__}")
 
     async def connect(self) -> None:
-        await self.connector.connect()
+        """Connect through the breaker: refused while it is open, a failure counts in it."""
+        breaker = next((layer for layer in self.layers if isinstance(layer, CircuitBreaker)), None)
+        if breaker is None:
+            await self.connector.connect()
+            return
+        await breaker.guard_connect(self.connector.connect)
 
     async def close(self) -> None:
         await self.connector.close()

@@ -19,13 +19,13 @@ slow call started while closed cannot close a breaker that opened since.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from distsync.config_policy import BreakerSettings
 from distsync.connectors.policy_base import PolicyLayer, Results, action_of, call_failed
-from distsync.errors import NotConnected
+from distsync.errors import NotConnected, RetryableError
 from distsync.runtime.ports import Connector, OutboundRequest
 
 __all__ = ["Breaker", "CircuitBreaker", "Ticket"]
@@ -148,6 +148,26 @@ class CircuitBreaker(PolicyLayer):
         finally:
             self.breaker.record(admitted, failed, self._clock())
         return results
+
+    async def guard_connect(self, connect: Callable[[], Awaitable[None]]) -> None:
+        """Log in through the breaker, as a call is made: an endpoint that refuses
+        connections opens it, and while it is open no login is tried."""
+        admitted = self.breaker.admit(self._clock())
+        if not isinstance(admitted, Ticket):
+            raise NotConnected(
+                f"connecting to {self.system}: circuit open after repeated failures; "
+                f"next try in {admitted:.1f}s",
+                retry_after=admitted,
+            )
+        failed: bool | None = None
+        try:
+            await connect()
+            failed = False
+        except RetryableError:
+            failed = True
+            raise
+        finally:
+            self.breaker.record(admitted, failed, self._clock())
 
     def _refusal(self, requests: Sequence[OutboundRequest], wait: float) -> NotConnected:
         state = "circuit open" if self.breaker.state == "open" else "circuit half-open, probing"
