@@ -23,7 +23,9 @@ from distsync.demo.procure_report import Check
 from distsync.flows.procure_state import load_po
 from distsync.model.inventory import InventorySnapshot
 from distsync.model.items import Item
+from distsync.model.procurement import PurchaseOrderStatus
 from distsync.model.receipts import Receipt
+from distsync.rules.asn_index import open_lines
 from distsync.rules.uom import value_in
 from distsync.runtime.operations import ParkedRecord, RecordStatus
 from distsync.runtime.ports import EventFilter
@@ -31,6 +33,8 @@ from distsync.runtime.ports import EventFilter
 __all__ = ["Outcome", "assess"]
 
 ZERO = Decimal(0)
+FULL = frozenset({PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CLOSED})
+PARTIAL = frozenset({PurchaseOrderStatus.PARTIALLY_RECEIVED})
 
 
 @dataclass
@@ -70,6 +74,7 @@ async def assess(
         _posted_once(receipts, posted, items),
         _stock_rose(stock_before, stock_after, warehouse),
         await _orders_agree(services, receipts.values(), warehouse),
+        await _balances_agree(services, erp, sorted(confirmed_at)),
         _unknown_sku_replayed(exceptions),
         await _nothing_left(services),
     ]
@@ -149,6 +154,30 @@ async def _orders_agree(
             recorded[line.item.sku] = recorded.get(line.item.sku, ZERO) + amount
     agree = all(recorded.get(sku, ZERO) == amount for sku, amount in warehouse.items())
     return Check("each order's received quantities are the warehouse's", agree)
+
+
+async def _balances_agree(services: Services, erp: TrytonConnector, numbers: list[str]) -> Check:
+    """Tryton's view of each order's balance: received in full exactly when the warehouse
+    received every ordered unit, partially received when it received less."""
+    wrong = []
+    for number in numbers:
+        record = await load_po(services.backend, number)
+        in_erp = await erp.read_purchase_order(number)
+        if record is None or in_erp is None:
+            wrong.append(f"{number} missing")
+            continue
+        order = record.purchase_order()
+        items = await services.reference.items([line.item.sku for line in order.lines])
+        lines = open_lines(order, items, received=record.received)
+        full = all(line.received >= line.ordered for line in lines)
+        expected = FULL if full else PARTIAL
+        if in_erp.status not in expected:
+            wrong.append(f"{number} is {in_erp.status.value} in Tryton")
+    return Check(
+        "each order's balance in Tryton is what the warehouse received",
+        not wrong,
+        "; ".join(wrong) if wrong else f"{len(numbers)} orders",
+    )
 
 
 def _unknown_sku_replayed(exceptions: list[ParkedRecord]) -> Check:
