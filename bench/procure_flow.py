@@ -70,6 +70,12 @@ class FlowFigures:
         ]
         return "\n".join(
             [
+                "Each order crosses the whole flow on a real Tryton: the ERP poll, the 850 to "
+                "the ACME simulator over HTTP, its 997, 855 and 856 back through "
+                "`/v1/inbound/x12`, matching, the 943 to the 3PL simulator, its 944 back, and "
+                "`post_receipt` to Tryton, every hop a durable event on the embedded SQLite "
+                "profile (`python bench/procure.py --flow --orders 15 --poll 0.5 --record`).",
+                "",
                 f"Run: {self.orders} one-line orders, one at a time; ERP poll every "
                 f"{self.poll_seconds:g} s (half of it, {self.poll_seconds / 2:.2f} s, is the "
                 "expected wait for the poll).",
