@@ -294,6 +294,8 @@ async def test_a_snapshot_answers_in_our_terms_for_the_matching_rules(
     table = await xrefs.table("acme")
     assert (table.our_sku("ACME-100"), table.our_uom("CS")) == ("FAS-10432", "CA")
     assert table.our_warehouse("DC-1") == "WH-EAST"
+    assert table.pack_factor("ACME-100", "CS") == 12  # ACME's own case, for quantities
+    assert table.pack_factor("ACME-100", "EA") is None
     assert (table.our_sku("CS"), table.our_uom("ACME-100"), table.our_warehouse("X")) == (
         None,
         None,

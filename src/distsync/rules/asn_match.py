@@ -11,7 +11,10 @@ cross-reference, the item masters and the tolerances, and decides per item:
 3. the item names a PO line by number: the line's item must be the shipped
    one (else ``substitution``); a line number the PO does not have is
    matched by SKU instead, and a SKU on no line is ``item_not_on_po``;
-4. the quantity converts to the line's base unit (``missing_uom_conversion``);
+4. the quantity converts to the line's base unit: by the partner's own pack
+   size when its SKU mapping gives one for the unit shipped (ACME's ``CS``
+   of 10), else through the unit cross-reference and the item master
+   (``missing_uom_conversion``);
 
 then per PO line, summing the notice's items for it:
 
@@ -230,6 +233,10 @@ class _Matcher:
 
     def _quantity(self, entry: ShippedItem, line: OpenPoLine, sku: str) -> Decimal | None:
         shipped = entry.item.quantity
+        factor = self.xref.pack_factor(partner_sku(entry.item.item), shipped.uom)
+        item = self.items.get(sku)
+        if factor is not None and item is not None and line.uom == item.base_uom:
+            return shipped.value * factor
         unit = self.xref.our_uom(shipped.uom)
         if unit is not None and unit != shipped.uom:
             shipped = shipped.model_copy(update={"uom": unit})

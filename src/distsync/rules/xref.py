@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Protocol
 
@@ -36,13 +37,21 @@ class PartnerXref(Protocol):
         """Our unit code for the partner's unit code, if mapped (``CT`` -> ``CA``)."""
         ...
 
+    def pack_factor(self, partner_sku: str, partner_uom: str) -> Decimal | None:
+        """How many of our item's base unit one ``partner_uom`` of the partner's item holds,
+        when its mapping says so (ACME sells ``HB-M8`` by the ``CS`` of 10): this partner's
+        pack, which may differ from the case in our item master."""
+        ...
+
 
 @dataclass(frozen=True)
 class MappingXref:
-    """A cross-reference held in two dictionaries: partner SKU -> SKU, partner unit -> unit."""
+    """A cross-reference held in dictionaries: partner SKU -> SKU, partner unit -> unit,
+    and (partner SKU, partner unit) -> base units per pack."""
 
     skus: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     uoms: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    packs: Mapping[tuple[str, str], Decimal] = field(default_factory=lambda: MappingProxyType({}))
 
     def our_sku(self, partner_sku: str) -> str | None:
         """Our SKU for the partner's item number, if mapped."""
@@ -51,6 +60,10 @@ class MappingXref:
     def our_uom(self, partner_uom: str) -> str | None:
         """Our unit code for the partner's unit code, if mapped."""
         return self.uoms.get(partner_uom)
+
+    def pack_factor(self, partner_sku: str, partner_uom: str) -> Decimal | None:
+        """Base units per pack of the partner's item in that unit, if mapped."""
+        return self.packs.get((partner_sku, partner_uom))
 
 
 def partner_sku(ref: ItemRef) -> str:

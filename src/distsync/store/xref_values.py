@@ -212,7 +212,7 @@ class XrefDiff:
 class PartnerXrefs:
     """One partner's mappings at one revision: lookups without I/O.
 
-    It fits ``rules.xref.PartnerXref`` (``our_sku``, ``our_uom``), so a flow
+    It fits ``rules.xref.PartnerXref`` (``our_sku``, ``our_uom``, ``pack_factor``), so a flow
     hands ``await xrefs.table(partner)`` to the matching rules as it is.
     """
 
@@ -241,6 +241,12 @@ class PartnerXrefs:
     def our_uom(self, partner_uom: str) -> str | None:
         found = self.uom(partner_uom)
         return None if found is None else found.our_value
+
+    def pack_factor(self, partner_sku: str, partner_uom: str) -> Decimal | None:
+        found = self.sku(partner_sku)
+        if found is None or found.partner_uom != partner_uom:
+            return None
+        return found.factor
 
     def our_warehouse(self, partner_code: str) -> str | None:
         found = self.warehouse(partner_code)

@@ -53,6 +53,16 @@ def test_cases_of_twelve_consume_eaches_of_the_line() -> None:
     assert result.lines[0].open_after == d(76)
 
 
+def test_a_partners_own_pack_size_wins_over_the_case_of_our_item_master() -> None:
+    packs = {("ACME-BOLT", "CA"): d(10)}  # ACME's case holds 10, ours 12
+    xref = MappingXref(skus={"ACME-BOLT": "BOLT"}, packs=packs)
+
+    result = match(notice(Ship(quantity=3, uom="CA", part="ACME-BOLT")), index(), xref=xref)
+
+    assert result.ok
+    assert result.lines[0].quantity == d(30)
+
+
 def test_partial_shipments_keep_the_balance_open_across_several_notices() -> None:
     lines = index(open_line(ordered=100))
     for number in range(3):
