@@ -60,6 +60,18 @@ def rename_product(sandbox: TrytonSandbox, code: str, name: str) -> None:
         rpc.close()
 
 
+def deactivate_product(sandbox: TrytonSandbox, code: str) -> None:
+    """A person archives the product in Tryton (it leaves Tryton's default searches)."""
+    rpc = TrytonRpc(
+        url=sandbox.url, database=sandbox.database, user=sandbox.user, password=sandbox.password
+    )
+    try:
+        ids = rpc.model("product.product", "search", [["code", "=", code]], 0, None, None)
+        rpc.model("product.product", "write", ids, {"active": False})
+    finally:
+        rpc.close()
+
+
 async def test_a_refresh_caches_the_erp_s_items_suppliers_and_warehouse(
     erp: TrytonConnector, cache: SqlReferenceData
 ) -> None:
@@ -102,18 +114,23 @@ async def test_a_second_refresh_reports_every_record_unchanged(
     assert (entry.fetched_at, entry.changed_at) == (later, START)
 
 
-async def test_a_product_renamed_in_the_erp_is_changed_in_the_cache(
+async def test_a_product_renamed_or_archived_in_the_erp_is_changed_in_the_cache(
     erp: TrytonConnector, cache: SqlReferenceData, tryton: TrytonSandbox
 ) -> None:
     clock = FrozenClock(START)
     await refresh(erp, cache, clock)
     rename_product(tryton, "FAS-10432", "Hex bolt M8 x 30, zinc flake")
+    deactivate_product(tryton, "TAP-0048")
     later = clock.advance(3600)
 
     changes = await refresh(erp, cache, clock)
 
-    assert changes[ITEM].changed == ("FAS-10432",)
-    assert changes[ITEM].unchanged == len(await cache.keys(ITEM)) - 1
+    assert changes[ITEM].changed == ("FAS-10432", "TAP-0048")
+    assert changes[ITEM].removed == ()
+    assert changes[ITEM].unchanged == len(await cache.keys(ITEM)) - 2
+    archived = await cache.get_item("TAP-0048")
+    assert archived is not None
+    assert archived.active is False
     entry, item = await cache.entry(ITEM, "FAS-10432"), await cache.get_item("FAS-10432")
     assert entry is not None
     assert item is not None

@@ -35,6 +35,9 @@ from distsync.model.warehouses import Location, LocationKind, Warehouse
 
 __all__ = ["ROLE_CATEGORIES", "read_items", "read_parties", "read_stock", "read_warehouses"]
 
+EVERY_RECORD = {"active_test": False}
+"""Master data reads include what Tryton deactivated: it comes as ``active=False``
+rather than vanishing (which the reference cache would take for a deletion)."""
 ROLE_CATEGORIES = {
     "Supplier": PartyRole.SUPPLIER,
     "Customer": PartyRole.CUSTOMER,
@@ -51,6 +54,7 @@ def read_items(directory: TrytonDirectory, *, system: str) -> list[Item]:
         "product.product", "search_read", [["type", "=", "goods"], ["code", "!=", None]],
         0, None, [["code", "ASC"]],
         ["code", "name", "default_uom", "purchase_uom", "sale_uom", "active"],
+        context=EVERY_RECORD,
     )  # fmt: skip
     gtins = _gtins(directory, [int(row["id"]) for row in rows])
     return [_item(directory, row, gtins.get(int(row["id"])), system) for row in rows]
@@ -95,6 +99,7 @@ def read_parties(
     rows = directory.rpc.model(
         "party.party", "search_read", [["categories", "in", wanted], ["code", "!=", None]],
         0, None, [["code", "ASC"]], ["code", "name", "categories", "active"],
+        context=EVERY_RECORD,
     )  # fmt: skip
     addresses = directory.rpc.model(
         "party.address", "search_read", [["party", "in", [row["id"] for row in rows]]],
@@ -146,6 +151,7 @@ def read_warehouses(directory: TrytonDirectory, *, system: str) -> list[Warehous
         0, None, [["code", "ASC"]],
         ["code", "name", "address", "active", "input_location.code", "storage_location.code",
          "output_location.code"],
+        context=EVERY_RECORD,
     )  # fmt: skip
     addresses = directory.rpc.model(
         "party.address", "read", [row["address"] for row in rows], ADDRESS_FIELDS
