@@ -17,24 +17,17 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import partial
-from pathlib import Path
 
+from distsync.bootstrap_jobs import jobs_of
 from distsync.config import Landscape
 from distsync.connectors.metrics import ConnectorMetrics
-from distsync.connectors.policy import innermost, with_policy
+from distsync.connectors.policy import with_policy
 from distsync.connectors.registry import build_connector, connector_types
 from distsync.errors import ConfigError
 from distsync.flows import master_data_updates, procure
-from distsync.flows.master_data import MasterDataSource, refresh_master_data
-from distsync.flows.ports import PurchaseOrderFeed
-from distsync.flows.procure_alerts import OverdueWatch
 from distsync.flows.procure_deps import ProcureDeps
-from distsync.flows.procure_poll import poll_purchase_orders
 from distsync.model.envelope import utcnow
 from distsync.partners.channel import build_channels
-from distsync.partners.inbox import directory_partners, receive_folder
-from distsync.partners.x12_in import X12Inbound
 from distsync.runtime.backends.sqlite import SqliteMessageLog
 from distsync.runtime.intake import Intake, IntakeSettings
 from distsync.runtime.outbox import OutboxDispatcher
@@ -47,10 +40,7 @@ from distsync.store.reference import SqlReferenceData
 from distsync.store.xref import SqlCrossReferences
 from distsync.telemetry import Metrics
 
-INBOX_SECONDS = 1.0
-OVERDUE_SECONDS = 60.0
 OUTBOX_MIN_ATTEMPTS = 50
-INBOX_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -145,8 +135,7 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     services = Services(
         landscape, backend, metrics, intake, connectors, subscriptions, clock, xrefs, reference
     )
-    services.jobs.extend(inbox_jobs(services))
-    services.jobs.extend(procure_jobs(services))
+    services.jobs.extend(jobs_of(services))
     return services
 
 
@@ -176,61 +165,6 @@ def _flow_subscriptions(
         return updates
     deps = ProcureDeps(landscape, xrefs, reference, backend, clock)
     return [*procure.subscriptions(deps), *updates]
-
-
-def procure_jobs(services: Services) -> list[Job]:
-    """The procure flow's polls of its ERP: purchase orders, and master data."""
-    policy = services.landscape.flows.procure
-    if not policy.enabled:
-        return []
-    erp = services.connectors.get(policy.erp)
-    if erp is None:
-        raise ConfigError(
-            f"flows.procure.erp names {policy.erp!r}, which is not among the systems",
-            location="flows.procure.erp",
-        )
-    source = innermost(erp)
-    watch = OverdueWatch(services.backend, services.metrics, services.clock)
-    jobs = [Job("procure:overdue", OVERDUE_SECONDS, watch.run)]
-    if isinstance(source, PurchaseOrderFeed):
-        poll = partial(
-            poll_purchase_orders, source, services.intake, services.backend, system=policy.erp
-        )
-        jobs.append(Job(f"poll:{policy.erp}:purchase_orders", policy.poll_seconds, poll))
-    if isinstance(source, MasterDataSource):
-        refresh = partial(
-            _refresh, source, services.reference, system=policy.erp, clock=services.clock
-        )
-        jobs.append(Job(f"poll:{policy.erp}:master_data", policy.master_data_minutes * 60, refresh))
-    return jobs
-
-
-async def _refresh(
-    source: MasterDataSource,
-    reference: ReferenceData,
-    *,
-    system: str,
-    clock: Callable[[], datetime],
-) -> bool:
-    await refresh_master_data(source, reference, system=system, clock=clock)
-    return False
-
-
-def inbox_jobs(services: Services) -> list[Job]:
-    """One job per partner on a directory channel: receive what it dropped, every second."""
-    landscape = services.landscape
-    inbound = X12Inbound(
-        landscape=landscape, log=services.backend, intake=services.intake, clock=services.clock
-    )
-    return [
-        Job(f"inbox:{name}", INBOX_SECONDS, partial(_receive_folder, inbound, name, folder))
-        for name, folder in directory_partners(landscape).items()
-    ]
-
-
-async def _receive_folder(inbound: X12Inbound, partner: str, folder: Path) -> bool:
-    outcomes = await receive_folder(inbound, partner, folder, limit=INBOX_PAGE)
-    return len(outcomes) >= INBOX_PAGE
 
 
 def _connectors(

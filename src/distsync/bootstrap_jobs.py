@@ -1,0 +1,99 @@
+"""The periodic jobs the services run beside the worker (``distsync serve``'s worker role).
+
+- one per partner on a directory channel: receive the files it dropped, every second;
+- with ``flows.procure.enabled``: poll the ERP for confirmed purchase orders
+  (``poll_seconds``) and master data (``master_data_minutes``), and watch for
+  overdue acknowledgements (every minute).
+
+Reads from the ERP go to its own connector, inside the delivery policy's
+wrappers: the policy governs calls the outbox makes, and a failing job backs
+off on its own (``runtime.scheduler``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from distsync.connectors.policy import innermost
+from distsync.errors import ConfigError
+from distsync.flows.master_data import MasterDataSource, refresh_master_data
+from distsync.flows.ports import PurchaseOrderFeed
+from distsync.flows.procure_alerts import OverdueWatch
+from distsync.flows.procure_poll import poll_purchase_orders
+from distsync.partners.inbox import directory_partners, receive_folder
+from distsync.partners.x12_in import X12Inbound
+from distsync.runtime.scheduler import Job
+from distsync.store.ports import ReferenceData
+
+if TYPE_CHECKING:
+    from distsync.bootstrap import Services
+
+__all__ = ["jobs_of"]
+
+INBOX_SECONDS = 1.0
+INBOX_PAGE = 100
+OVERDUE_SECONDS = 60.0
+
+
+def jobs_of(services: Services) -> list[Job]:
+    """Every job the landscape asks for."""
+    return [*inbox_jobs(services), *procure_jobs(services)]
+
+
+def procure_jobs(services: Services) -> list[Job]:
+    """The procure flow's polls of its ERP: purchase orders, and master data."""
+    policy = services.landscape.flows.procure
+    if not policy.enabled:
+        return []
+    erp = services.connectors.get(policy.erp)
+    if erp is None:
+        raise ConfigError(
+            f"flows.procure.erp names {policy.erp!r}, which is not among the systems",
+            location="flows.procure.erp",
+        )
+    source = innermost(erp)
+    watch = OverdueWatch(services.backend, services.metrics, services.clock)
+    jobs = [Job("procure:overdue", OVERDUE_SECONDS, watch.run)]
+    if isinstance(source, PurchaseOrderFeed):
+        poll = partial(
+            poll_purchase_orders, source, services.intake, services.backend, system=policy.erp
+        )
+        jobs.append(Job(f"poll:{policy.erp}:purchase_orders", policy.poll_seconds, poll))
+    if isinstance(source, MasterDataSource):
+        refresh = partial(
+            _refresh, source, services.reference, system=policy.erp, clock=services.clock
+        )
+        jobs.append(Job(f"poll:{policy.erp}:master_data", policy.master_data_minutes * 60, refresh))
+    return jobs
+
+
+async def _refresh(
+    source: MasterDataSource,
+    reference: ReferenceData,
+    *,
+    system: str,
+    clock: Callable[[], datetime],
+) -> bool:
+    await refresh_master_data(source, reference, system=system, clock=clock)
+    return False
+
+
+def inbox_jobs(services: Services) -> list[Job]:
+    """One job per partner on a directory channel: receive what it dropped, every second."""
+    landscape = services.landscape
+    inbound = X12Inbound(
+        landscape=landscape, log=services.backend, intake=services.intake, clock=services.clock
+    )
+    return [
+        Job(f"inbox:{name}", INBOX_SECONDS, partial(_receive_folder, inbound, name, folder))
+        for name, folder in directory_partners(landscape).items()
+    ]
+
+
+async def _receive_folder(inbound: X12Inbound, partner: str, folder: Path) -> bool:
+    outcomes = await receive_folder(inbound, partner, folder, limit=INBOX_PAGE)
+    return len(outcomes) >= INBOX_PAGE
