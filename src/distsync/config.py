@@ -323,6 +323,15 @@ class Partner(_Model):
         description="A system (type http-json) through which this supplier takes purchase "
         "orders as JSON (operation purchase_order), instead of an X12 850.",
     )
+    ack_deadline_hours: NonNegative | None = Field(
+        None,
+        description="How long this partner has to answer what we send (its 997, and a "
+        "supplier's acknowledgement); flows.procure.ack_deadline_hours when not given.",
+    )
+
+    def ack_deadline(self, default_hours: float) -> float:
+        """Hours this partner has to acknowledge: its own deadline, else the flow's."""
+        return default_hours if self.ack_deadline_hours is None else self.ack_deadline_hours
 
     def erp_party_id(self, name: str) -> str:
         """The ERP's party id of the partner called ``name`` in the landscape."""

@@ -35,9 +35,12 @@ EVENT_TYPES = {
 SOURCES = {"purchase_order.confirmed": "erp", "receipt.recorded": "partner:eastwms"}
 
 
-def landscape_data(tmp_path: Path, **procure: Any) -> dict[str, Any]:
+def landscape_data(
+    tmp_path: Path, acme: dict[str, Any] | None = None, **procure: Any
+) -> dict[str, Any]:
+    """The landscape; ``acme`` adds keys to ACME's partner entry, ``procure`` to the flow's."""
     nowhere = "http://127.0.0.1:9"
-    return {
+    data = {
         "runtime": {"database": str(tmp_path / "var" / "distsync.sqlite")},
         "x12": {"qualifier": "ZZ", "id": "NORTHWIND"},
         "systems": {"erp": {"type": "http-json", "url": nowhere}},
@@ -62,6 +65,8 @@ def landscape_data(tmp_path: Path, **procure: Any) -> dict[str, Any]:
             "procure": {"enabled": True, "warehouses": {"WH-EAST": "partner:eastwms"}} | procure
         },
     }
+    data["partners"]["acme"].update(acme or {})
+    return data
 
 
 @dataclass
@@ -75,8 +80,11 @@ class ProcureWorld:
     warehouse: RecordingConnector
 
     @classmethod
-    def open(cls, tmp_path: Path, **procure: Any) -> ProcureWorld:
-        landscape = build_landscape(landscape_data(tmp_path, **procure), base_dir=tmp_path)
+    def open(
+        cls, tmp_path: Path, acme: dict[str, Any] | None = None, **procure: Any
+    ) -> ProcureWorld:
+        data = landscape_data(tmp_path, acme, **procure)
+        landscape = build_landscape(data, base_dir=tmp_path)
         clock = FrozenClock(START)
         erp, supplier, warehouse = RecordingConnector(), RecordingConnector(), RecordingConnector()
         connectors = {"erp": erp, "partner:acme": supplier, "partner:eastwms": warehouse}

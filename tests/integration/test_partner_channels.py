@@ -24,6 +24,7 @@ from distsync.formats.x12.ack_read import AckOutcome, RejectedSet
 from distsync.formats.x12.envelope import X12Reader
 from distsync.formats.x12.writer import Envelope, Party
 from distsync.model.examples import example_purchase_order, variant
+from distsync.partners import acks
 from distsync.partners.acks import group_status, overdue_groups
 from distsync.partners.x12_in import X12Inbound
 from distsync.runtime.context import HandlerContext
@@ -162,6 +163,16 @@ async def test_a_po_reaches_the_partner_as_its_850_with_the_keys_of_the_request(
     )
     assert (record.correlation_id, record.text) == (f"po:{PO}", text)
     assert record.ack_due - record.sent_at == timedelta(hours=4)
+
+
+async def test_a_partner_s_own_deadline_wins_over_the_flow_s(world: Landscape) -> None:
+    profile = world.services.landscape.partners["acme"]
+    quick = world.services.landscape.model_copy(
+        update={"partners": {"acme": profile.model_copy(update={"ack_deadline_hours": 0.5})}}
+    )
+    assert acks.ack_deadline(quick, "acme") == timedelta(minutes=30)
+    assert acks.ack_deadline(quick, "globex") == timedelta(hours=4)  # not in this landscape
+    assert acks.ack_deadline(world.services.landscape, "acme") == timedelta(hours=4)
 
 
 async def test_a_po_resent_after_failures_is_byte_identical(world: Landscape) -> None:

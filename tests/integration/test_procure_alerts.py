@@ -43,3 +43,20 @@ async def test_an_order_unacknowledged_past_its_deadline_is_counted_and_warned_o
         assert overdue_count(world, "acme", "855") == 0
     finally:
         await world.close()
+
+
+async def test_a_partner_s_own_deadline_wins_over_the_flow_s(tmp_path: Path) -> None:
+    world = ProcureWorld.open(tmp_path, acme={"ack_deadline_hours": 1}, ack_deadline_hours=24)
+    try:
+        watch = OverdueWatch(world.services.backend, world.services.metrics, world.clock)
+        await world.receive(example_purchase_order())
+        world.clock.advance(2 * 3600)
+
+        await watch.run()
+
+        assert overdue_count(world, "acme", "855") == 1
+        record = await world.record()
+        assert record.ack_due is not None
+        assert (record.ack_due - record.sent_at).total_seconds() == 3600
+    finally:
+        await world.close()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from functools import partial
 
 from distsync.errors import BusinessException, Resolution
@@ -119,7 +118,7 @@ async def keep_order(ctx: HandlerContext, deps: ProcureDeps) -> None:
             erp=ctx.envelope.source_system,
             at=now,
             event_id=ctx.envelope.event_id,
-            ack_due=now + _ack_deadline(deps),
+            ack_due=now + deps.ack_deadline(route.partner if route else None),
         )
     elif record.digest != lines_digest(order):
         record.order, record.digest = order.model_dump(mode="json"), lines_digest(order)
@@ -128,10 +127,6 @@ async def keep_order(ctx: HandlerContext, deps: ProcureDeps) -> None:
     if cancelled and record.state in TRANSITIONS[PoEvent.CANCELLED]:
         record.record(PoEvent.CANCELLED, ctx.envelope, now, note="cancelled in the ERP")
     save(ctx, record)
-
-
-def _ack_deadline(deps: ProcureDeps) -> timedelta:
-    return timedelta(hours=deps.policy.ack_deadline_hours)
 
 
 async def check_group_ack(ctx: HandlerContext, deps: ProcureDeps) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from distsync.config import Landscape, Partner, ProcurePolicy
 from distsync.errors import ConfigError
@@ -80,6 +80,12 @@ class ProcureDeps:
             if partner.erp_party_id(name) == party_id:
                 return name, partner
         return None
+
+    def ack_deadline(self, partner: str | None) -> timedelta:
+        """How long the supplier has to acknowledge an order: its own deadline, else the flow's."""
+        default = self.policy.ack_deadline_hours
+        profile = self.landscape.partners.get(partner) if partner is not None else None
+        return timedelta(hours=default if profile is None else profile.ack_deadline(default))
 
     def order_route(self, party_id: str) -> OrderRoute | None:
         """How purchase orders reach this supplier; None when it has no channel for them."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 from typing import Any
 
 from distsync.flows.procure_deps import ProcureDeps
@@ -96,7 +95,7 @@ def _kept(
     ctx: HandlerContext, deps: ProcureDeps, order: PurchaseOrder, digest: str, partner: str | None
 ) -> dict[str, Any]:
     now = deps.clock()
-    deadline = timedelta(hours=deps.policy.ack_deadline_hours)
+    deadline = deps.ack_deadline(partner)
     return {
         "order": ctx.envelope.payload,
         "lines_digest": digest,

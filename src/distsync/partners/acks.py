@@ -65,9 +65,12 @@ LOOKBACK = timedelta(days=30)
 PAGE = 500
 
 
-def ack_deadline(landscape: Landscape) -> timedelta:
-    """How long a partner has to acknowledge a group (``flows.procure.ack_deadline_hours``)."""
-    return timedelta(hours=landscape.flows.procure.ack_deadline_hours)
+def ack_deadline(landscape: Landscape, partner: str | None = None) -> timedelta:
+    """How long a partner has to acknowledge a group: ``partners.<name>.ack_deadline_hours``,
+    else ``flows.procure.ack_deadline_hours``."""
+    default = landscape.flows.procure.ack_deadline_hours
+    profile = landscape.partners.get(partner) if partner is not None else None
+    return timedelta(hours=default if profile is None else profile.ack_deadline(default))
 
 
 @dataclass(frozen=True)

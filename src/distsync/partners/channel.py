@@ -154,7 +154,7 @@ class X12Channel:
             set_controls=(rendered.st02,),
             document_numbers=(rendered.document_number,),
             sent_at=now,
-            ack_due=now + acks.ack_deadline(self._landscape),
+            ack_due=now + acks.ack_deadline(self._landscape, self.partner),
             file_name=f"{self.partner}_{rendered.set_id}_{rendered.isa13}.edi",
             text=rendered.text,
         )
