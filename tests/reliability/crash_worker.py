@@ -10,6 +10,7 @@ sides register the same subscriptions.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -74,10 +75,22 @@ async def main(database: Path, sink_url: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    orphaned = asyncio.create_task(stop_when_orphaned(stop))
     try:
         await services.worker().run(stop)
     finally:
+        orphaned.cancel()
         await services.close()
+
+
+async def stop_when_orphaned(stop: asyncio.Event) -> None:
+    """Stop when the test that started this worker is gone (pytest killed, not the worker):
+    an orphan would go on posting to a port another test may have bound since."""
+    parent = os.getppid()
+    while not stop.is_set():
+        if os.getppid() != parent:
+            stop.set()
+        await asyncio.sleep(0.5)
 
 
 if __name__ == "__main__":
