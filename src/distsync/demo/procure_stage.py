@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,6 +31,7 @@ from distsync.demo.supplier_sim import SupplierSimulator
 from distsync.demo.threepl_behaviour import WarehouseBehaviour
 from distsync.demo.threepl_sim import ThreePlSimulator
 from distsync.erp.sandbox import TrytonSandbox
+from distsync.erp.tryton_process import free_port
 from distsync.server import serve
 
 __all__ = ["PASSWORD_ENV", "Stage", "free_port"]
@@ -60,12 +60,6 @@ GLOBEX = X12Identity(qualifier="ZZ", id="GLOBEX", version="005010")
 EAST3PL = X12Identity(qualifier="ZZ", id="EAST3PL", version="005010")
 GLOBEX_DELIMITERS = {"element": "|", "component": ":", "segment": "~", "line_break": True}
 SUPPLIER_IDS = {"acme": "SUP-ACME", "globex": "SUP-GLOBEX", "initech": "SUP-INITECH"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

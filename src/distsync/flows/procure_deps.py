@@ -18,6 +18,7 @@ from distsync.config import Landscape, Partner, ProcurePolicy
 from distsync.errors import ConfigError
 from distsync.flows.ports import ExceptionDesk
 from distsync.model.items import Item
+from distsync.partners import acks
 from distsync.rules.tolerances import Tolerances
 from distsync.rules.xref import MappingXref, PartnerXref
 from distsync.store.ports import CrossReferences, ReferenceData
@@ -83,9 +84,7 @@ class ProcureDeps:
 
     def ack_deadline(self, partner: str | None) -> timedelta:
         """How long the supplier has to acknowledge an order: its own deadline, else the flow's."""
-        default = self.policy.ack_deadline_hours
-        profile = self.landscape.partners.get(partner) if partner is not None else None
-        return timedelta(hours=default if profile is None else profile.ack_deadline(default))
+        return acks.ack_deadline(self.landscape, partner)
 
     def order_route(self, party_id: str) -> OrderRoute | None:
         """How purchase orders reach this supplier; None when it has no channel for them."""

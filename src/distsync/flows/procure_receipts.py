@@ -38,6 +38,7 @@ from distsync.flows.procure_state import (
     PoRecord,
     ReceiptEntry,
     load_asn,
+    load_po,
 )
 from distsync.model.asn import AdvanceShipNotice
 from distsync.model.receipts import Receipt, ReceiptLine
@@ -120,9 +121,9 @@ async def _notice(ctx: HandlerContext, receipt: Receipt) -> AsnRecord | None:
     """The matched notice this receipt received, found through its orders' records."""
     if receipt.asn_number is None:
         return None
-    for number in receipt.po_numbers() or []:
-        stored = await ctx.documents.get_document("procure.po", number)
-        for key in [] if stored is None else stored.body.get("asns", []):
+    for number in receipt.po_numbers():
+        record = await load_po(ctx.documents, number)
+        for key in [] if record is None else record.asns:
             if key.endswith(f"/{receipt.asn_number}"):
                 return await load_asn(ctx.documents, key)
     if receipt.supplier is not None:
