@@ -12,7 +12,7 @@ off on its own (``runtime.scheduler``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -65,7 +65,12 @@ def procure_jobs(services: Services) -> list[Job]:
         jobs.append(Job(f"poll:{policy.erp}:purchase_orders", policy.poll_seconds, poll))
     if isinstance(source, MasterDataSource):
         refresh = partial(
-            _refresh, source, services.reference, system=policy.erp, clock=services.clock
+            _refresh,
+            source,
+            services.reference,
+            system=policy.erp,
+            clock=services.clock,
+            ownership=services.landscape.ownership,
         )
         jobs.append(Job(f"poll:{policy.erp}:master_data", policy.master_data_minutes * 60, refresh))
     return jobs
@@ -77,8 +82,9 @@ async def _refresh(
     *,
     system: str,
     clock: Callable[[], datetime],
+    ownership: Mapping[str, str],
 ) -> bool:
-    await refresh_master_data(source, reference, system=system, clock=clock)
+    await refresh_master_data(source, reference, system=system, clock=clock, ownership=ownership)
     return False
 
 

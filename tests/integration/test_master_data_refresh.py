@@ -114,6 +114,30 @@ async def test_a_second_refresh_reports_every_record_unchanged(
     assert (entry.fetched_at, entry.changed_at) == (later, START)
 
 
+async def test_a_refresh_keeps_what_the_owner_of_item_content_wrote(
+    erp: TrytonConnector, cache: SqlReferenceData
+) -> None:
+    clock = FrozenClock(START)
+    await refresh(erp, cache, clock)
+    bolt = await cache.get_item("FAS-10432")
+    assert bolt is not None
+    worded = variant(bolt, {"description": "Hex bolt M8 x 40 mm, zinc plated (box of 100)"})
+    await cache.upsert_many(ITEM, [worded], source_system="pim", fetched_at=START)
+
+    await refresh_master_data(
+        erp, cache, system="erp", clock=clock, ownership={"item.content": "pim"}
+    )
+    kept = await cache.get_item("FAS-10432")
+    await refresh_master_data(erp, cache, system="erp", clock=clock)  # nobody owns content
+    overwritten = await cache.get_item("FAS-10432")
+
+    assert kept is not None
+    assert kept.description == worded.description  # the PIM's wording survived the refresh
+    assert kept.base_uom == bolt.base_uom
+    assert overwritten is not None
+    assert overwritten.description == bolt.description
+
+
 async def test_a_product_renamed_or_archived_in_the_erp_is_changed_in_the_cache(
     erp: TrytonConnector, cache: SqlReferenceData, tryton: TrytonSandbox
 ) -> None:

@@ -4,26 +4,31 @@ The ERP owns items, parties and warehouses (``ownership:`` in the landscape
 says so by default). :func:`refresh_master_data` reads all three from it and
 stores them with ``ReferenceData.upsert_many(..., complete=True)``: what the
 ERP no longer has is removed from the cache, what it changed is replaced,
-the rest is left alone. The flows read items (units, conversions) from the
-cache, never from the ERP while a document waits. A scheduled job runs it
+the rest is left alone, and fields of a group the landscape's ``ownership``
+gives to another system keep what that system set. The flows read items
+(units, conversions) from the cache, never from the ERP while a document
+waits. A scheduled job runs it
 every ``flows.procure.master_data_minutes``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
 from distsync.model.items import Item
 from distsync.model.parties import Party
 from distsync.model.warehouses import Warehouse
+from distsync.rules.governance_merge import keep_others_fields
 from distsync.store.ports import MasterRecord, ReferenceChanges, ReferenceData, ReferenceKind
 from distsync.telemetry import get_logger
 
 __all__ = ["MasterDataSource", "refresh_master_data"]
 
 log = get_logger(component="master_data")
+NOBODY: Mapping[str, str] = MappingProxyType({})
 
 
 @runtime_checkable
@@ -43,8 +48,14 @@ async def refresh_master_data(
     *,
     system: str,
     clock: Callable[[], datetime],
+    ownership: Mapping[str, str] = NOBODY,
 ) -> list[ReferenceChanges]:
-    """Read every item, supplier and warehouse of ``system`` and bring the cache up to date."""
+    """Read every item, supplier and warehouse of ``system`` and bring the cache up to date.
+
+    Fields of a group ``ownership`` gives to another system keep their cached
+    value (``rules.governance_merge``): the refresh never undoes what the
+    owner of, say, item content set.
+    """
     batches: list[tuple[ReferenceKind, Sequence[MasterRecord]]] = [
         (ReferenceKind.ITEM, await source.read_items()),
         (ReferenceKind.PARTY, await source.read_suppliers()),
@@ -53,8 +64,18 @@ async def refresh_master_data(
     fetched_at = clock()
     changes = []
     for kind, records in batches:
+        governed = [
+            keep_others_fields(
+                ownership,
+                object_type=kind.value,
+                source_system=system,
+                refreshed=record,
+                cached=await _cached(reference, kind, record) if ownership else None,
+            )
+            for record in records
+        ]
         change = await reference.upsert_many(
-            kind, records, source_system=system, fetched_at=fetched_at, complete=True
+            kind, governed, source_system=system, fetched_at=fetched_at, complete=True
         )
         log.info(
             "master_data_refreshed",
@@ -67,3 +88,10 @@ async def refresh_master_data(
         )
         changes.append(change)
     return changes
+
+
+async def _cached(
+    reference: ReferenceData, kind: ReferenceKind, record: MasterRecord
+) -> MasterRecord | None:
+    entry = await reference.entry(kind, record.document_number())
+    return None if entry is None else entry.record

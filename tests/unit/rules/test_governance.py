@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from distsync.errors import NotSystemOfRecord
+from distsync.model.examples import example_item, variant
 from distsync.rules.governance import UpdateDecision, check_update, owner_of
+from distsync.rules.governance_merge import keep_others_fields
 
 OWNERSHIP = {
     "item": "erp",
@@ -82,3 +84,42 @@ def test_an_update_naming_no_field_groups_touches_every_owned_group() -> None:
     problem = decision.exception()
     assert problem is not None
     assert problem.facts["owners"] == "erp"
+
+
+# -- a system of record's full refresh ---------------------------------------------------
+
+
+def test_a_refresh_keeps_the_fields_another_system_owns() -> None:
+    cached = variant(example_item(), {"description": "Hex bolt M8x40, as the PIM words it"})
+    refreshed = variant(example_item(), {"description": "HEX BOLT M8X40", "active": False})
+
+    kept = keep_others_fields(
+        {"item.content": "pim"},
+        object_type="item",
+        source_system="erp",
+        refreshed=refreshed,
+        cached=cached,
+    )
+
+    assert kept.description == "Hex bolt M8x40, as the PIM words it"
+    assert kept.active is False  # status: nobody owns it, the refresh sets it
+
+
+def test_a_refresh_from_the_owner_or_of_a_new_record_is_taken_whole() -> None:
+    refreshed = variant(example_item(), {"description": "HEX BOLT M8X40"})
+    cached = example_item()
+    ownership = {"item.content": "erp"}
+
+    owned = keep_others_fields(
+        ownership, object_type="item", source_system="erp", refreshed=refreshed, cached=cached
+    )
+    new = keep_others_fields(
+        {"item.content": "pim"},
+        object_type="item",
+        source_system="erp",
+        refreshed=refreshed,
+        cached=None,
+    )
+
+    assert owned == refreshed
+    assert new == refreshed
