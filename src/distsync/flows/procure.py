@@ -12,6 +12,13 @@ Two ordered subscriptions, both partitioned by purchase-order number:
   resolutions of its exceptions and the replays they ask for
   (``procure_resolutions.py``).
 
+The documents subscription handles one delivery at a time (``concurrency=1``):
+a ship notice for several orders updates every order's record, and with the
+batch's writes visible to the handlers after it (``runtime.batch_documents``)
+one lane at a time means no two handlers ever update one record at once.
+Raising ``runtime.subscriptions.procure.documents.concurrency`` trades that
+guarantee for throughput.
+
 The documents subscription retries a document whose order is not known yet
 for ``flows.procure.po_wait_minutes`` (see ``procure_records.py``); its own
 retry policy allows that many attempts, which ``runtime.subscriptions.
@@ -80,7 +87,12 @@ def subscriptions(deps: ProcureDeps) -> list[Subscription]:
     deps.check()
     return [
         Subscription(ORDERS, handler=partial(_run, handle_confirmed, deps)),
-        Subscription(DOCUMENTS, handler=partial(_documents, deps), policy=_waiting_policy(deps)),
+        Subscription(
+            DOCUMENTS,
+            handler=partial(_documents, deps),
+            policy=_waiting_policy(deps),
+            concurrency=1,
+        ),
     ]
 
 
