@@ -320,8 +320,9 @@ class Partner(_Model):
     )
     portal: Name | None = Field(
         None,
-        description="A system (type http-json) through which this supplier takes purchase "
-        "orders as JSON (operation purchase_order), instead of an X12 850.",
+        description="A system (type http-json) that is this partner's own API: a supplier's "
+        "order portal (it takes purchase orders as JSON, operation purchase_order, instead of "
+        "an X12 850), or a web shop's admin API (which holds its webhook_secret_env or _file).",
     )
     ack_deadline_hours: NonNegative | None = Field(
         None,

@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from distsync.api.health import PROBE_TIMEOUT_SECONDS, health_router
 from distsync.api.inbound import InboundServices, inbound_router
 from distsync.api.inbound_json import inbound_json_router
+from distsync.api.webhooks_shopify import shopify_router
 from distsync.api.procure import ProcureBackend, procure_router
 from distsync.api.xref import xref_router
 from distsync.runtime.ports import SubscriptionStats
@@ -50,6 +51,7 @@ def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) 
     app.include_router(health_router(services.backend, stopping))
     app.include_router(inbound_router(services))
     app.include_router(inbound_json_router(services))
+    app.include_router(shopify_router(services))
     app.include_router(xref_router(services.xrefs, services.landscape.partners))
     app.include_router(procure_router(services.backend, services.clock))
 
