@@ -18,8 +18,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from distsync.api.health import PROBE_TIMEOUT_SECONDS, health_router
 from distsync.api.inbound import InboundServices, inbound_router
 from distsync.api.inbound_json import inbound_json_router
-from distsync.api.webhooks_shopify import shopify_router
 from distsync.api.procure import ProcureBackend, procure_router
+from distsync.api.webhooks_shopify import shopify_router
 from distsync.api.xref import xref_router
 from distsync.runtime.ports import SubscriptionStats
 from distsync.store.ports import CrossReferences
