@@ -25,20 +25,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from distsync.model.tracking import Milestone
+from distsync.rules.tracking_codes import X12_MILESTONES
 
-_CODES = {
-    Milestone.LABEL_CREATED: "XB AA X3 X8",
-    Milestone.PICKED_UP: "AF CP L1 AM",
-    Milestone.IN_TRANSIT: "AG AI AL AN AR AV B6 BA BC C1 CL I1 J1 K1 OA P1 R1 RL X2 X4 X9",
-    Milestone.OUT_FOR_DELIVERY: "AJ S1 X1 X5 X6",
-    Milestone.DELIVERED: "D1 CD",
-    Milestone.EXCEPTION: "A7 A9 AH AP CA OO PR SD",
-    Milestone.RETURNED: "A3",
-}
-
-MILESTONES: Mapping[str, Milestone] = MappingProxyType(
-    {code: milestone for milestone, codes in _CODES.items() for code in codes.split()}
-)
+MILESTONES: Mapping[str, Milestone] = X12_MILESTONES
 """AT701 shipment status code → milestone."""
 
 DEFAULT_CODES: Mapping[Milestone, str] = MappingProxyType({
