@@ -17,6 +17,7 @@ from distsync.formats.x12.maps.m940 import WAREHOUSE_SHIPPING_ORDER_940
 from distsync.formats.x12.maps.m943 import WAREHOUSE_SHIPMENT_ADVICE_943
 from distsync.formats.x12.maps.m944 import WAREHOUSE_RECEIPT_ADVICE_944
 from distsync.formats.x12.maps.m945 import WAREHOUSE_SHIPPING_ADVICE_945
+from distsync.formats.x12.maps.m947 import WAREHOUSE_INVENTORY_ADJUSTMENT_947
 
 BUILTIN: tuple[X12Map, ...] = (
     INVOICE_810,
@@ -29,6 +30,7 @@ BUILTIN: tuple[X12Map, ...] = (
     WAREHOUSE_SHIPMENT_ADVICE_943,
     WAREHOUSE_RECEIPT_ADVICE_944,
     WAREHOUSE_SHIPPING_ADVICE_945,
+    WAREHOUSE_INVENTORY_ADJUSTMENT_947,
     TRANSPORTATION_STATUS_214,
 )
 
