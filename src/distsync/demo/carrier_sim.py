@@ -32,8 +32,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar
 
 from distsync.config_x12 import X12Identity
 from distsync.demo.carrier_behaviour import (
@@ -47,10 +46,11 @@ from distsync.demo.carrier_behaviour import (
 )
 from distsync.demo.carrier_cli import CarrierConfig, run_carrier
 from distsync.demo.carrier_events import CarrierLog, CarrierReceived, CarrierSent, outgoing_of
-from distsync.demo.carrier_http import Answer, CarrierHttpServer, delivery_for, route
+from distsync.demo.carrier_http import delivery_for, route
+from distsync.demo.json_sim import Answer, ServedSimulator
 from distsync.demo.partner_delivery import Delivery
 from distsync.demo.partner_log import Schedule
-from distsync.demo.partner_sim import POLL_SECONDS, Clock, utc_now
+from distsync.demo.partner_sim import Clock, utc_now
 from distsync.demo.partner_x12 import ControlNumbers, Outgoing, PartnerWriter
 from distsync.formats.x12.writer import Party
 from distsync.model.parties import CarrierRef
@@ -59,8 +59,11 @@ from distsync.model.tracking import Milestone
 __all__ = ["CarrierSimulator", "main"]
 
 
-class CarrierSimulator:
+class CarrierSimulator(ServedSimulator):
     """A parcel carrier on 127.0.0.1 (see the module docstring)."""
+
+    role: ClassVar[str] = "carrier"
+    _log: CarrierLog
 
     def __init__(
         self,
@@ -90,50 +93,18 @@ class CarrierSimulator:
         self._draw = random.Random(self.behaviour.seed)
         self._stopping = threading.Event()
         self._sequence = 0
-        self._server: CarrierHttpServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> str:
         """Listen on 127.0.0.1 (a free port unless one was given)."""
         self._stopping.clear()
-        self._server = CarrierHttpServer(self._port, self.take, self._log.as_json)
-        self._schedule.start("carrier-sends")
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True
-        )
-        self._thread.start()
-        return self.url
+        return super().start()
 
     def stop(self) -> None:
         """Stop listening (a rate call held for a timeout is let go); queued events are dropped."""
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._schedule.stop()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the carrier simulator is not running")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().stop()
 
     # -- records ----------------------------------------------------------------------
 
@@ -146,10 +117,6 @@ class CarrierSimulator:
     def received(self) -> list[CarrierReceived]:
         """Every request taken in, in arrival order, refused ones included."""
         return self._log.snapshot()[0]
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued event has been sent; False if ``timeout`` ran out."""
-        return self._schedule.wait_idle(timeout)
 
     # -- tracking ---------------------------------------------------------------------
 
@@ -202,7 +169,7 @@ class CarrierSimulator:
 
     # -- HTTP -------------------------------------------------------------------------
 
-    def take(self, path: str, body: bytes) -> Answer:
+    def take(self, body: bytes, *, path: str, idempotency_key: str | None = None) -> Answer:
         """Answer one POST (``/rates`` or ``/shipments``) and record it."""
         at = self.clock()
         try:

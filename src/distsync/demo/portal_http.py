@@ -1,82 +1,24 @@
-"""The HTTP faces of the simulated supplier portal: its server, and its answers to distsync.
+"""Where the simulated supplier portal's answers go.
 
-``PortalHttpServer`` is a ``ThreadingHTTPServer`` on 127.0.0.1 (``POST
-/purchase_order``, ``GET /log``, ``GET /healthz``); the handler knows nothing
-of orders: it passes the path, the ``Idempotency-Key`` header and the raw
-body to ``take`` and writes back the status and JSON it gets.
-``deliveries_for`` gives one ``HttpDelivery`` per answer type, to distsync's
+Its server is ``json_sim.JsonHttpServer`` (``POST /purchase_order``, ``GET
+/log``, ``GET /healthz``). ``deliveries_for`` gives one ``HttpDelivery`` per
+answer type, to distsync's
 ``/v1/inbound/{partner}/{document_type}``, as ``application/json``.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 from distsync.config import NAME_PATTERN
 from distsync.demo.partner_delivery import Delivery, delivery_from
 from distsync.errors import ConfigError
 
-__all__ = ["ANSWER_TYPES", "Answer", "PortalHttpServer", "deliveries_for"]
+__all__ = ["ANSWER_TYPES", "deliveries_for"]
 
 ANSWER_TYPES = ("po_ack", "asn", "invoice")
-Answer = tuple[int, dict[str, Any]]
-
-
-class Take(Protocol):
-    def __call__(self, body: bytes, *, path: str, idempotency_key: str | None) -> Answer: ...
-
-
-class PortalHttpServer(ThreadingHTTPServer):
-    """Serves one simulated portal on 127.0.0.1 (``port`` 0: a free one)."""
-
-    daemon_threads = True
-
-    def __init__(self, port: int, take: Take, records: Callable[[], dict[str, Any]]) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.take = take
-        self.records = records
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-call is normal here."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: PortalHttpServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        path = self.path.split("?")[0].rstrip("/")
-        if path == "/healthz":
-            self._reply(200, {"status": "ok", "role": "portal"})
-        elif path == "/log":
-            self._reply(200, self.server.records())
-        else:
-            self._reply(404, {"error": f"no page {self.path!r} here: try /log or /healthz"})
-
-    def do_POST(self) -> None:
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            self._reply(411, {"error": "a POST needs a Content-Length header"})
-            return
-        body = self.rfile.read(int(length))
-        path = self.path.split("?")[0]
-        key = self.headers.get("Idempotency-Key")
-        self._reply(*self.server.take(body, path=path, idempotency_key=key))
-
-    def _reply(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 def deliveries_for(partner: str, reply_to: str | Mapping[str, Any]) -> dict[str, Delivery]:

@@ -40,14 +40,14 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar
 
+from distsync.demo.json_sim import Answer, ServedSimulator
 from distsync.demo.partner_log import Schedule
-from distsync.demo.partner_sim import POLL_SECONDS, Clock, utc_now
+from distsync.demo.partner_sim import Clock, utc_now
 from distsync.demo.partner_x12 import Outgoing
 from distsync.demo.portal_cli import PortalConfig, run_portal
-from distsync.demo.portal_http import Answer, PortalHttpServer, deliveries_for
+from distsync.demo.portal_http import deliveries_for
 from distsync.demo.portal_records import PortalLog, PortalReceived, PortalSent
 from distsync.demo.supplier_answers import plan_answers
 from distsync.demo.supplier_behaviour import DocumentNumbers, SupplierBehaviour
@@ -62,8 +62,11 @@ ORDER_PATH = "/purchase_order"
 NO_CONTROLS = (0, 0, 0)  # JSON has no control numbers; ``Schedule`` queues ``Outgoing``
 
 
-class PortalSimulator:
+class PortalSimulator(ServedSimulator):
     """A supplier's JSON portal on 127.0.0.1 (see the module docstring)."""
+
+    role: ClassVar[str] = "portal"
+    _log: PortalLog
 
     def __init__(
         self,
@@ -86,48 +89,6 @@ class PortalSimulator:
         self._orders: dict[str, tuple[str, str]] = {}  # Idempotency-Key -> (order id, digest)
         self._order_ids = itertools.count(1)
         self._sequence = 0
-        self._server: PortalHttpServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle --------------------------------------------------------------------
-
-    def start(self) -> str:
-        """Listen on 127.0.0.1 (a free port unless one was given)."""
-        self._server = PortalHttpServer(self._port, self.take, self._log.as_json)
-        self._schedule.start("portal-sends")
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True
-        )
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        """Stop listening; answers still queued are dropped."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._schedule.stop()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the portal simulator is not running")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # -- records ----------------------------------------------------------------------
 
@@ -140,10 +101,6 @@ class PortalSimulator:
     def sent(self) -> list[PortalSent]:
         """Every document handed to the delivery, in sending order."""
         return self._log.snapshot()[1]
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued answer has been sent; False if ``timeout`` ran out."""
-        return self._schedule.wait_idle(timeout)
 
     # -- taking orders in -------------------------------------------------------------
 

@@ -35,16 +35,16 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar
 
+from distsync.demo.json_sim import ServedSimulator
 from distsync.demo.partner_delivery import delivery_from
 from distsync.demo.partner_log import Schedule
-from distsync.demo.partner_sim import POLL_SECONDS, Clock, utc_now
+from distsync.demo.partner_sim import Clock, utc_now
 from distsync.demo.partner_x12 import Outgoing
 from distsync.demo.shop_admin import Answer, Fulfilment, InventoryLevel, ShopAdmin
 from distsync.demo.shop_cli import ShopConfig, run_shop
-from distsync.demo.shop_http import ShopHttpServer, webhook_target
+from distsync.demo.shop_http import webhook_target
 from distsync.demo.shop_orders import OrderBook, PlacedOrder, ShopBehaviour, sign
 from distsync.demo.shop_records import AdminReceived, ShopLog, WebhookSent
 
@@ -61,8 +61,11 @@ class _Webhook:
     forged: bool
 
 
-class ShopSimulator:
+class ShopSimulator(ServedSimulator):
     """A web shop on 127.0.0.1 (see the module docstring)."""
+
+    role: ClassVar[str] = "shop"
+    _log: ShopLog
 
     def __init__(
         self,
@@ -88,48 +91,6 @@ class ShopSimulator:
         self._schedule = Schedule(self._send)
         self._sequence = 0
         self._port = port
-        self._server: ShopHttpServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle --------------------------------------------------------------------
-
-    def start(self) -> str:
-        """Listen on 127.0.0.1 (a free port unless one was given)."""
-        self._server = ShopHttpServer(self._port, self.take, self._log.as_json)
-        self._schedule.start("shop-webhooks")
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True
-        )
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        """Stop listening; webhooks still queued are dropped."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._schedule.stop()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the shop simulator is not running")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # -- records ----------------------------------------------------------------------
 
@@ -157,10 +118,6 @@ class ShopSimulator:
     def levels(self) -> dict[tuple[str, str], int]:
         """The latest quantity available per (SKU, location)."""
         return self._admin.levels()
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued webhook has been sent; False if ``timeout`` ran out."""
-        return self._schedule.wait_idle(timeout)
 
     # -- orders out -------------------------------------------------------------------
 
