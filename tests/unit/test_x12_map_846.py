@@ -119,6 +119,17 @@ def test_the_example_snapshot_comes_back_equal() -> None:
 # -- located problems ------------------------------------------------------------------
 
 
+def test_the_warehouse_travels_in_the_partner_s_code_and_reads_back_as_ours() -> None:
+    options = MapOptions(code_lists={"warehouse": {"WH-EAST": "EAST01"}})
+    snapshot = example_inventory_snapshot()
+
+    written = [list(s) for s in INVENTORY_846.write(snapshot, options)]
+
+    (n1,) = [fields for fields in written if fields[0] == "N1"]
+    assert n1[4] == "EAST01"
+    assert round_trip(snapshot, options).warehouse_id == snapshot.warehouse_id
+
+
 def test_items_without_a_stock_figure_or_with_an_unknown_unit_give_located_problems() -> None:
     result = read_one(INVENTORY_846, golden("846", "no_stock_figure.edi"))
     assert result.document is None

@@ -1,4 +1,4 @@
-"""How the simulated 3PL warehouse receives an expected receipt (943), and the receipt it books.
+"""How the simulated 3PL warehouse behaves: receipts (943), shipments (940) and its stock.
 
 ``WarehouseBehaviour`` is a (pydantic) dataclass, checked when built, also
 from a dict or JSON (``from_dict``, ``from_json``). Per-item settings are
@@ -11,7 +11,8 @@ notice's first ones, else generated for serialised items) and an expiry date
 (the notice's, else ``now`` plus the item's shelf life). Generated values
 depend only on ``seed``, the notice number and the line, so the same notice
 is always received the same way. An item short in full has no line; a
-notice short in full gives no receipt.
+notice short in full gives no receipt. Shipping is in ``threepl_shipping``,
+the stock book in ``threepl_stock``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ Units = Annotated[Decimal, Field(gt=0)]
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class WarehouseBehaviour:
-    """What the simulated 3PL does with each 943 it receives.
+    """What the simulated 3PL does with each 943 and 940 it receives, and its stock.
+
+    Receiving (943 → 944):
 
     - ``shortages``: units of each advised line that never arrive;
     - ``damages``: units of each received line booked as damaged (at most
@@ -53,6 +56,30 @@ class WarehouseBehaviour:
       byte, with the same control numbers;
     - ``send_997``, ``seed``, ``number_prefix`` (receipt numbers
       ``<prefix>000001``: W17-03 holds 12 characters).
+
+    Shipping (940 → 945):
+
+    - ``short_ship``: units of each ordered line not shipped (the line is
+      confirmed with what is left, zero when nothing is);
+    - ``carrier``: SCAC of the carrier used when the 940 names none;
+    - ``ship_delay``: seconds between the 940 and its 945;
+    - ``duplicate_945``: every 945 interchange is sent twice, byte for byte;
+    - ``shipment_prefix``: shipment ids ``<prefix>000001``. Tracking numbers
+      (one package per shipped line) depend only on ``seed``, the order
+      number and the line.
+
+    Stock (846 snapshots, 947 adjustments):
+
+    - ``stock``: what the book holds of each SKU at the start; receipts add
+      what was received, shipments take away what was shipped;
+    - ``units``: the unit of a SKU's book (else the unit of the first
+      document that moves it, else ``EA``);
+    - ``variance``: SKU → units added to the book at the start without
+      telling anyone (negative: missing), for a reconciliation to find;
+    - ``snapshot_every``: after every N documents answered (943 and 940), an
+      846 of the whole book follows the answers (None: only on request);
+    - ``warehouse``: the warehouse code on 846 and 947 (else the one named by
+      the last 943 or 940, else the profile's id).
     """
 
     seed: int = 0
@@ -66,6 +93,18 @@ class WarehouseBehaviour:
     shelf_life_days: Mapping[str, Annotated[int, Field(ge=1)]] = field(default_factory=dict)
     location: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,29}$")] | None = None
     duplicate_receipt: bool = False
+    short_ship: Mapping[str, Units] = field(default_factory=dict)
+    carrier: Annotated[str, Field(pattern=r"^[A-Z]{2,4}$")] = "UPSN"
+    ship_delay: Annotated[float, Field(ge=0, le=3600)] = 0.0
+    duplicate_945: bool = False
+    shipment_prefix: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,6}$")] = "S"
+    stock: Mapping[str, Annotated[Decimal, Field(ge=0)]] = field(default_factory=dict)
+    units: Mapping[str, Annotated[str, Field(pattern=r"^[A-Z0-9]{2,3}$")]] = field(
+        default_factory=dict
+    )
+    variance: Mapping[str, Decimal] = field(default_factory=dict)
+    snapshot_every: Annotated[int, Field(ge=1)] | None = None
+    warehouse: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")] | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WarehouseBehaviour:

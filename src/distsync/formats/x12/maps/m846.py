@@ -17,8 +17,8 @@ BIA03                  ``snapshot_id``
 BIA04 / BIA05          ``as_of`` (written in UTC, HHMM or HHMMSS), unless a header
                        DTM*007 (option ``as_of``) gives it, with its DTM04 time zone
 N1 loop                ``warehouse_id``: N104 of the N1 whose N101 is WH (option
-                       ``warehouse``), else SF, SE, SU, VN; else the ISA sender
-                       (with a warning)
+                       ``warehouse``), else SF, SE, SU, VN, through code list
+                       ``warehouse``; else the ISA sender (with a warning)
 LIN loop               one balance: ``sku`` from the product ids (option ``sku``:
                        read BP, then IN, SK, VP, VN, UP, EN, UK, then the first;
                        written SK); REF*LT ``lot``, REF*LU ``location_id`` (option
@@ -178,7 +178,7 @@ class InventoryAdvice846:
             [fields("BIA", purpose, options.qualifier("report_type", "DD"), snapshot.snapshot_id,
                     *_date_time(snapshot.as_of))],
             [fields("N1", options.qualifier("warehouse", "WH"), None, assigned_qualifier(options),
-                    snapshot.warehouse_id)],
+                    options.to_partner("warehouse", snapshot.warehouse_id))],
             *(_balance(balance, snapshot.as_of, options) for balance in snapshot.balances),
             [fields("CTT", len(snapshot.balances))],
         ]  # fmt: skip

@@ -109,7 +109,7 @@ class SnapshotReading:
                                "is used", -1)  # fmt: skip
             return sender
         self.anchors["warehouse_id"] = (found.index, 4)
-        return found.segment.element(4).strip()
+        return self.options.from_partner("warehouse", found.segment.element(4).strip())
 
     # -- balances ---------------------------------------------------------------------
 
