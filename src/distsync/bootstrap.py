@@ -24,7 +24,7 @@ from distsync.connectors.metrics import ConnectorMetrics
 from distsync.connectors.policy import with_policy
 from distsync.connectors.registry import build_connector, connector_types
 from distsync.errors import ConfigError
-from distsync.flows import master_data_updates, procure
+from distsync.flows import logistics, master_data_updates, procure
 from distsync.flows.procure_deps import ProcureDeps
 from distsync.model.envelope import utcnow
 from distsync.partners.channel import build_channels
@@ -159,8 +159,12 @@ def _flow_subscriptions(
     backend: Backend,
     clock: Callable[[], datetime],
 ) -> list[Subscription]:
-    """The business flows: master-data governance always, procure when it is enabled."""
-    updates = master_data_updates.subscriptions(landscape, reference, clock)
+    """The business flows: master-data governance and shipment status always, procure when
+    it is enabled."""
+    updates = [
+        *master_data_updates.subscriptions(landscape, reference, clock),
+        *logistics.subscriptions(clock),
+    ]
     if not landscape.flows.procure.enabled:
         return updates
     deps = ProcureDeps(landscape, xrefs, reference, backend, clock)

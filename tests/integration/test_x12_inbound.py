@@ -10,11 +10,13 @@ import pytest
 from distsync.bootstrap import Services, build
 from distsync.errors import MalformedDocument
 from distsync.formats.x12.ack_read import FunctionalAck, read_acknowledgements
+from distsync.formats.x12.writer import Party
 from distsync.model.examples import (
     REMOVE,
     example_asn,
     example_invoice,
     example_po_ack,
+    example_tracking_event,
     variant,
 )
 from distsync.model.receipts import Receipt
@@ -317,5 +319,24 @@ async def test_files_from_a_directory_partner_go_in_and_their_999_goes_back(
         ]
         reason = (folder / "inbound" / "failed" / "junk.x12.reason").read_text()
         assert "expected an ISA segment" in reason
+    finally:
+        await services.close()
+
+
+async def test_a_carrier_s_214_becomes_a_tracking_event_keyed_by_its_tracking_number(
+    tmp_path: Path,
+) -> None:
+    ups = Party("ZZ", "UPSN")
+    carrier = {"kind": "carrier", "x12": {"qualifier": "ZZ", "id": "UPSN"}, "sends": ["x12-214"]}
+    services = build(landscape(tmp_path, ups=carrier))
+    status = example_tracking_event()
+    try:
+        group = group_text("QM", 7, [set_text("214", 1, status)], sender=ups)
+        await receiver(services).receive(interchange(5, [group], sender=ups))
+
+        (event,) = [s.envelope for s in await stored(services, "tracking.updated")]
+        assert event.partner == "ups"
+        assert event.partition_key == status.tracking_number
+        assert event.correlation_id == f"tracking:{status.tracking_number}"
     finally:
         await services.close()

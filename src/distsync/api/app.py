@@ -19,6 +19,7 @@ from distsync.api.health import PROBE_TIMEOUT_SECONDS, health_router
 from distsync.api.inbound import InboundServices, inbound_router
 from distsync.api.inbound_json import inbound_json_router
 from distsync.api.procure import ProcureBackend, procure_router
+from distsync.api.webhooks_carrier import carrier_webhook_router
 from distsync.api.webhooks_shopify import shopify_router
 from distsync.api.xref import xref_router
 from distsync.runtime.ports import SubscriptionStats
@@ -52,6 +53,7 @@ def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) 
     app.include_router(inbound_router(services))
     app.include_router(inbound_json_router(services))
     app.include_router(shopify_router(services))
+    app.include_router(carrier_webhook_router(services))
     app.include_router(xref_router(services.xrefs, services.landscape.partners))
     app.include_router(procure_router(services.backend, services.clock))
 

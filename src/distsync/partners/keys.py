@@ -4,7 +4,10 @@
   the document's: ``x12:<ISA05>/<ISA06>:<ISA13>:<GS06>:<ST02>:<set>:<number>``
   (the number of a 997/999 is the group it acknowledges). The same file
   received twice gives the same keys, and the log stores each key once.
-- **Partition**: the purchase order number for procurement documents, so a
+- **Partition**: a carrier's tracking event by its tracking number (correlation
+  ``tracking:<number>``), as the carrier webhooks key it, so one parcel's
+  events are handled in order whichever way they come. Otherwise the
+  purchase order number for procurement documents, so a
   PO's acknowledgement, ship notices, receipts and invoice are handled in
   order. An ASN for several POs is partitioned by the first PO in document
   order (one event per ASN, never split: the ASN is one document for the
@@ -23,6 +26,8 @@ from distsync.formats.x12.envelope import TransactionSet
 from distsync.model.asn import AdvanceShipNotice
 from distsync.model.base import Document
 from distsync.model.receipts import Receipt
+
+TRACKING_EVENT = "tracking.updated"
 
 __all__ = [
     "document_keys",
@@ -50,6 +55,9 @@ def purchase_orders(document: Document) -> list[str]:
 
 def document_keys(partner: str, event_type: str, document: Document) -> tuple[str, str]:
     """The partition key and correlation id of a document received from ``partner``."""
+    if event_type == TRACKING_EVENT:
+        number = document.document_number()
+        return number, f"tracking:{number}"
     orders = purchase_orders(document)
     if orders:
         return orders[0], po_correlation_id(orders[0])

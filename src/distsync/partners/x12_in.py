@@ -4,8 +4,9 @@
 checks and maps every transaction set (``formats.x12.inspect``), and appends
 what is good through intake, in one batch:
 
-- 855, 856, 810 and 944 become ``po_ack.received``, ``asn.received``,
-  ``invoice.received`` and ``receipt.recorded`` (:data:`EVENT_TYPES`), keyed
+- 214, 855, 856, 810 and 944 become ``tracking.updated``, ``po_ack.received``,
+  ``asn.received``, ``invoice.received`` and ``receipt.recorded``
+  (:data:`EVENT_TYPES`), keyed
   as ``keys.py`` describes;
 - a 997/999 is reconciled against the group it acknowledges (``acks.py``);
 - a set with errors (envelope, its map's checks, the mapping), a set the
@@ -61,6 +62,7 @@ from distsync.runtime.ports import AppendResult, ControlNumbers, LogInspector
 __all__ = ["EVENT_TYPES", "Appender", "InboundLog", "X12Inbound"]
 
 EVENT_TYPES = {
+    "214": "tracking.updated",
     "855": "po_ack.received",
     "856": "asn.received",
     "810": "invoice.received",
