@@ -25,6 +25,7 @@ from distsync.connectors.policy import with_policy
 from distsync.connectors.registry import build_connector, connector_types
 from distsync.errors import ConfigError
 from distsync.flows import logistics, master_data_updates, procure
+from distsync.flows.inventory import InventoryFlow
 from distsync.flows.procure_deps import ProcureDeps
 from distsync.model.envelope import utcnow
 from distsync.partners.channel import build_channels
@@ -53,6 +54,7 @@ class Overrides:
     clock: Callable[[], datetime] | None = None
     xrefs: CrossReferences | None = None
     reference: ReferenceData | None = None
+    inventory: InventoryFlow | None = None
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Services:
     xrefs: CrossReferences
     reference: ReferenceData
     jobs: list[Job] = field(default_factory=list)
+    inventory: InventoryFlow | None = None
 
     def worker(self, consumer: str | None = None) -> Worker:
         runtime = self.landscape.runtime
@@ -123,8 +126,10 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     connectors = _connectors(landscape, chosen.connectors, metrics, backend, clock)
     outbox = OutboxDispatcher(connectors).subscription(policy=outbox_policy(landscape))
     flows = _flow_subscriptions(landscape, xrefs, reference, backend, clock)
+    inventory = chosen.inventory or InventoryFlow(clock)
     subscriptions = [
-        _apply_policy(landscape, sub) for sub in (*chosen.subscriptions, *flows, outbox)
+        _apply_policy(landscape, sub)
+        for sub in (*chosen.subscriptions, *flows, *inventory.subscriptions(), outbox)
     ]
     intake = Intake(
         backend,
@@ -135,6 +140,7 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     services = Services(
         landscape, backend, metrics, intake, connectors, subscriptions, clock, xrefs, reference
     )
+    services.inventory = inventory
     services.jobs.extend(jobs_of(services))
     return services
 

@@ -55,6 +55,8 @@ async def serve(
     for sig in SHUTDOWN_SIGNALS:
         loop.add_signal_handler(sig, _stop_on_signal, stop, sig)
     try:
+        if services.inventory is not None:  # the book the worker keeps, before it runs
+            await services.inventory.rebuild(services.backend)
         await _run_until_stopped(_parts(services, chosen, host, port, stop), stop)
     finally:
         for sig in SHUTDOWN_SIGNALS:

@@ -161,6 +161,7 @@ class BrokenServices:
     landscape = build_landscape({}, base_dir=Path.cwd())
     intake = None  # the probes never reach the inbound routes
     xrefs = None  # nor the cross-reference routes
+    inventory = None  # no availability route
 
     @staticmethod
     def clock() -> datetime:

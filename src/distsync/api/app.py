@@ -15,6 +15,7 @@ from typing import Protocol
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from distsync.api.availability import availability_router
 from distsync.api.health import PROBE_TIMEOUT_SECONDS, health_router
 from distsync.api.inbound import InboundServices, inbound_router
 from distsync.api.inbound_json import inbound_json_router
@@ -22,6 +23,7 @@ from distsync.api.procure import ProcureBackend, procure_router
 from distsync.api.webhooks_carrier import carrier_webhook_router
 from distsync.api.webhooks_shopify import shopify_router
 from distsync.api.xref import xref_router
+from distsync.flows.inventory import InventoryFlow
 from distsync.runtime.ports import SubscriptionStats
 from distsync.store.ports import CrossReferences
 from distsync.telemetry import Metrics, get_logger
@@ -41,6 +43,9 @@ class AppServices(InboundServices, Protocol):
     @property
     def xrefs(self) -> CrossReferences: ...
 
+    @property
+    def inventory(self) -> InventoryFlow | None: ...
+
 
 def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) -> FastAPI:
     """The FastAPI app; ``stopping`` set means shutdown has begun (``/readyz`` turns 503)."""
@@ -54,6 +59,8 @@ def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) 
     app.include_router(inbound_json_router(services))
     app.include_router(shopify_router(services))
     app.include_router(carrier_webhook_router(services))
+    if services.inventory is not None:
+        app.include_router(availability_router(services.inventory))
     app.include_router(xref_router(services.xrefs, services.landscape.partners))
     app.include_router(procure_router(services.backend, services.clock))
 

@@ -1,0 +1,131 @@
+"""Available to promise, kept in memory from the inventory events of the log.
+
+One ordered subscription, ``inventory.atp``, over the inventory event types
+(``EVENT_TYPES``). The partition key is the one the senders give:
+``<sku>@<warehouse>`` for adjustments and reservations, the warehouse for
+snapshots and receipts. Ordering per key is not needed for correctness
+(the rules are order-free); it keeps one key's events in the order stated.
+
+Each event is turned into :mod:`distsync.rules.atp_events` by the rules'
+converters and applied to one :class:`~distsync.rules.atp.AtpBook`. A
+repeated or stale event changes nothing. Quantities are taken as base units:
+the senders must have converted document units already.
+
+The book lives in this process only. **One worker owns it**: run the
+subscription in a single worker process, and answer ``/v1/availability``
+from that same process; the book is not thread-safe and is not shared.
+
+At start, :meth:`InventoryFlow.rebuild` reads every inventory event of the
+log, oldest first, and applies it: O(events in the log) time, and memory for
+all of them while they are read (the log pages newest first), once at start.
+After that each event costs a few dictionary updates and a query is a
+look-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from distsync.model.envelope import Envelope
+from distsync.model.inventory import InventoryAdjustment, InventoryReservation, InventorySnapshot
+from distsync.model.receipts import Receipt
+from distsync.rules.atp import AtpBook, PositionView, SafetyStock
+from distsync.rules.atp_events import (
+    InventoryEvent,
+    adjustment_event,
+    receipt_events,
+    reservation_event,
+    snapshot_events,
+)
+from distsync.runtime.context import HandlerContext
+from distsync.runtime.operations import EventFilter
+from distsync.runtime.ports import LogInspector, SubscriptionSpec
+from distsync.runtime.worker import Subscription
+
+__all__ = ["ATP", "EVENT_TYPES", "InventoryFlow"]
+
+SNAPSHOT = "inventory.snapshot_received"
+ADJUSTED = "inventory.adjusted"
+RESERVED = "inventory.reserved"
+RELEASED = "inventory.reservation_released"
+RECEIVED = "inventory.received"
+EVENT_TYPES = (SNAPSHOT, ADJUSTED, RESERVED, RELEASED, RECEIVED)
+ATP = SubscriptionSpec("inventory.atp", EVENT_TYPES, ordered=True)
+PAGE = 500
+
+Clock = Callable[[], datetime]
+
+
+class InventoryFlow:
+    """One in-memory :class:`AtpBook`, fed by the ``inventory.atp`` subscription."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        horizon: timedelta = timedelta(days=7),
+        safety: SafetyStock | None = None,
+    ) -> None:
+        self._clock = clock
+        self._book = AtpBook(clock().date(), horizon, safety)
+        self._skus: dict[str, set[str]] = {}
+
+    def subscriptions(self) -> list[Subscription]:
+        """The flow's one subscription."""
+        return [Subscription(ATP, handler=self.handle)]
+
+    async def handle(self, ctx: HandlerContext) -> None:
+        """Apply one delivered event (the worker's handler)."""
+        self.apply(ctx.envelope)
+
+    def apply(self, envelope: Envelope) -> int:
+        """Convert and apply one logged event; how many rule events changed the book."""
+        self._book.advance_to(self._clock().date())
+        changed = 0
+        for event in self._convert(envelope):
+            self._skus.setdefault(event.warehouse_id, set()).add(event.sku)
+            changed += self._book.apply(event)
+        return changed
+
+    async def rebuild(self, log: LogInspector, page: int = PAGE) -> int:
+        """Apply every inventory event of ``log``, oldest first; how many were read.
+
+        Call once at start, before the worker runs: O(events in the log).
+        """
+        stored = []
+        before: int | None = None
+        while True:
+            batch = await log.list_events(
+                EventFilter(types=EVENT_TYPES), limit=page, before_seq=before
+            )
+            stored += batch
+            if len(batch) < page:
+                break
+            before = batch[-1].seq
+        for event in reversed(stored):
+            self.apply(event.envelope)
+        return len(stored)
+
+    def positions(self, sku: str) -> list[PositionView]:
+        """Every warehouse's figures for ``sku``, by warehouse id (empty: unknown item)."""
+        self._book.advance_to(self._clock().date())
+        return [self._book.view(sku, wh) for wh in sorted(self._book.warehouses(sku))]
+
+    def network_available(self, sku: str) -> Decimal:
+        """Available to promise for ``sku`` summed over every warehouse."""
+        return self._book.network_available(sku)
+
+    def _convert(self, envelope: Envelope) -> Iterable[InventoryEvent]:
+        match envelope.type:
+            case "inventory.snapshot_received":
+                snapshot = envelope.document(InventorySnapshot)
+                return snapshot_events(snapshot, self._skus.get(snapshot.warehouse_id, ()))
+            case "inventory.adjusted":
+                return [adjustment_event(envelope.document(InventoryAdjustment))]
+            case "inventory.reserved" | "inventory.reservation_released":
+                return [reservation_event(envelope.document(InventoryReservation))]
+            case "inventory.received":
+                return receipt_events(envelope.document(Receipt))
+            case _:
+                return []
