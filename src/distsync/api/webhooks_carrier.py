@@ -27,12 +27,9 @@ log holds it is it answered:
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
@@ -40,15 +37,23 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from distsync.api.inbound_json import PROBLEM_TYPE, JsonReceived
+from distsync.api.webhook_common import (
+    SECRET,
+    Refused,
+    problem,
+    read_limited,
+    secret_system,
+    taxonomy_problem,
+    verify_signature,
+)
 from distsync.config import Landscape, Partner
-from distsync.errors import ConfigError, DistsyncError, PermanentError, RetryableError
+from distsync.errors import DistsyncError
 from distsync.model.catalog import spec_for_event
 from distsync.model.envelope import Envelope
 from distsync.model.parties import CarrierRef
 from distsync.model.tracking import Milestone, TrackingEvent
 from distsync.partners.x12_in import Appender
 from distsync.rules.tracking_json import TrackerUpdate, read_update
-from distsync.runtime.intake import PayloadTooLarge
 from distsync.telemetry import get_logger
 
 __all__ = ["EVENT_TYPE", "HMAC_HEADER", "CarrierServices", "carrier_webhook_router"]
@@ -57,7 +62,7 @@ EVENT_TYPE = "tracking.updated"
 HMAC_HEADER = "X-Carrier-Hmac-Sha256"
 log = get_logger(component="api")
 
-SECRET = "webhook_secret"
+SOURCE = "carrier"
 
 PROBLEM = {"content": {PROBLEM_TYPE: {"schema": {"type": "object"}}}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -82,12 +87,6 @@ class CarrierServices(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, error: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.error, self.detail = status, error, detail
-
-
 def carrier_webhook_router(services: CarrierServices) -> APIRouter:
     """The carrier webhook route; ``services`` is read per request, not when the app is made."""
     router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -109,18 +108,19 @@ async def _receive(services: CarrierServices, request: Request, partner: str) ->
     landscape = services.landscape
     try:
         declared, secret = _partner(landscape, partner)
-        body = await _read(request, landscape.runtime.max_payload_bytes, partner)
+        limit = landscape.runtime.max_payload_bytes
+        body = await read_limited(request, limit, f"a carrier webhook from {partner}")
         if secret is not None:
-            _verify(body, request.headers.get(HMAC_HEADER), secret)
+            verify_signature(body, request.headers.get(HMAC_HEADER), secret, HMAC_HEADER)
         update = _parse(body, partner)
         carrier = CarrierRef(party_id=declared.party_id or partner)
         event = _event(update, carrier, partner)
         envelope = _envelope(partner, body, update, event, services.clock())
         result = await services.intake.accept([envelope])
-    except _Refused as exc:
-        return _problem(exc.status, exc.error, exc.detail, partner)
+    except Refused as exc:
+        return problem(exc.status, exc.error, exc.detail, partner, source=SOURCE)
     except DistsyncError as exc:
-        return _taxonomy_problem(exc, partner)
+        return taxonomy_problem(exc, partner, source=SOURCE, permanent_status=422)
     first = result.duplicates.get(envelope.event_id)
     answer = JsonReceived(event_id=first or envelope.event_id, duplicate=first is not None)
     log.info(
@@ -138,44 +138,9 @@ def _partner(landscape: Landscape, partner: str) -> tuple[Partner, bytes | None]
     """The carrier partner and its webhook secret, None when it has none."""
     declared = landscape.partners.get(partner)
     if declared is None or declared.kind != "carrier":
-        raise _Refused(404, "unknown_partner", f"the landscape declares no carrier {partner!r}")
-    system = landscape.systems.get(declared.portal) if declared.portal is not None else None
-    if system is None or not (
-        f"{SECRET}_env" in system.secret_env or f"{SECRET}_file" in system.secret_files
-    ):
-        return declared, None
-    return declared, system.secret(SECRET).encode()
-
-
-async def _read(request: Request, limit: int, partner: str) -> bytes:
-    """The body, refused as soon as it is known to exceed ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(f"{int(declared):,} bytes", limit, partner)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(f"more than {limit:,} bytes", limit, partner)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(size: str, limit: int, partner: str) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"receiving a carrier webhook from {partner}: {size} is over the limit of {limit:,} "
-        "bytes (runtime.max_payload_bytes)"
-    )
-
-
-def _verify(body: bytes, signature: str | None, secret: bytes) -> None:
-    """Refuse unless ``signature`` is base64(HMAC-SHA256(secret, body)); constant time."""
-    if not signature:
-        raise _Refused(401, "missing_signature", f"no {HMAC_HEADER} header")
-    expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, signature.strip().encode("ascii", "replace")):
-        raise _Refused(401, "bad_signature", f"{HMAC_HEADER} does not match the body")
+        raise Refused(404, "unknown_partner", f"the landscape declares no carrier {partner!r}")
+    system = secret_system(landscape, declared)
+    return declared, None if system is None else system.secret(SECRET).encode()
 
 
 def _parse(body: bytes, partner: str) -> TrackerUpdate:
@@ -184,11 +149,11 @@ def _parse(body: bytes, partner: str) -> TrackerUpdate:
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         if errors and errors[0]["type"] == "json_invalid":
-            raise _Refused(422, "malformed_document", f"from {partner}: not JSON") from exc
+            raise Refused(422, "malformed_document", f"from {partner}: not JSON") from exc
         fields = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in errors
         )
-        raise _Refused(422, "schema_violation", f"tracker update from {partner}: {fields}") from exc
+        raise Refused(422, "schema_violation", f"tracker update from {partner}: {fields}") from exc
 
 
 def _event(update: TrackerUpdate, carrier: CarrierRef, partner: str) -> TrackingEvent:
@@ -196,7 +161,7 @@ def _event(update: TrackerUpdate, carrier: CarrierRef, partner: str) -> Tracking
     try:
         reading = read_update(update, carrier)
     except ValidationError as exc:
-        raise _Refused(422, "schema_violation", f"tracker update from {partner}: {exc}") from exc
+        raise Refused(422, "schema_violation", f"tracker update from {partner}: {exc}") from exc
     if reading.event is not None:
         return reading.event
     detail = f" ({reading.mapping.detail})" if reading.mapping.detail else ""
@@ -228,40 +193,3 @@ def _envelope(
         received_at=now,
         payload=event.model_dump(mode="json"),
     )
-
-
-def _taxonomy_problem(exc: DistsyncError, partner: str) -> Response:
-    """The taxonomy as HTTP for this route, as in ``webhooks_shopify``."""
-    if isinstance(exc, PayloadTooLarge):
-        return _problem(413, "payload_too_large", str(exc), partner)
-    if isinstance(exc, RetryableError):
-        wait = str(max(1, round(exc.retry_after or 1)))
-        return _problem(503, "unavailable", str(exc), partner, {"Retry-After": wait})
-    if isinstance(exc, ConfigError):
-        return _problem(500, "misconfigured", f"{partner}'s webhook secret: {exc}", partner)
-    if isinstance(exc, PermanentError):
-        return _problem(422, "rejected", str(exc), partner)
-    raise exc
-
-
-def _problem(
-    status: int, error: str, detail: str, partner: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    """A refusal; the log line names partner, status and code, never the body."""
-    log.warning(
-        "carrier webhook refused",
-        action="api.carrier_refused",
-        partner=partner,
-        status=status,
-        error=error,
-        detail=detail,
-    )
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "error": error,
-        "partner": partner,
-    }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)

@@ -29,32 +29,33 @@ Refusals are ``application/problem+json`` with a stable ``error`` code.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from distsync.api.inbound_json import PROBLEM_TYPE, JsonReceived
-from distsync.config import Landscape, Partner, SystemConfig
+from distsync.api.webhook_common import (
+    SECRET,
+    Refused,
+    problem,
+    read_limited,
+    secret_system,
+    taxonomy_problem,
+    verify_signature,
+)
+from distsync.config import Landscape
 from distsync.errors import (
-    ConfigError,
     DistsyncError,
     MalformedDocument,
-    PermanentError,
-    RetryableError,
     SchemaViolation,
 )
 from distsync.formats.shopify import ShopifyOrder, parse_order
 from distsync.model.catalog import spec_for_event
 from distsync.model.envelope import Envelope
 from distsync.partners.x12_in import Appender
-from distsync.runtime.intake import PayloadTooLarge
 from distsync.telemetry import get_logger
 
 __all__ = ["EVENT_TYPE", "HMAC_HEADER", "SECRET", "WEBHOOK_ID_HEADER", "shopify_router"]
@@ -62,7 +63,7 @@ __all__ = ["EVENT_TYPE", "HMAC_HEADER", "SECRET", "WEBHOOK_ID_HEADER", "shopify_
 EVENT_TYPE = "sales_order.received"
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
 WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
-SECRET = "webhook_secret"
+SOURCE = "shopify"
 """The secret's name on the shop's system: ``webhook_secret_env`` or ``webhook_secret_file``."""
 log = get_logger(component="api")
 
@@ -90,12 +91,6 @@ class ShopifyServices(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, error: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.error, self.detail = status, error, detail
-
-
 def shopify_router(services: ShopifyServices) -> APIRouter:
     """The Shopify webhook route; ``services`` is read per request, not when the app is made."""
     router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -117,15 +112,16 @@ async def _receive(services: ShopifyServices, request: Request, partner: str) ->
     landscape = services.landscape
     try:
         secret = _secret(landscape, partner)
-        body = await _read(request, landscape.runtime.max_payload_bytes, partner)
-        _verify(body, request.headers.get(HMAC_HEADER), secret)
+        limit = landscape.runtime.max_payload_bytes
+        body = await read_limited(request, limit, f"a Shopify webhook from {partner}")
+        verify_signature(body, request.headers.get(HMAC_HEADER), secret, HMAC_HEADER)
         webhook_id = _webhook_id(request)
         envelope = _envelope(partner, webhook_id, _parse(body, partner), services.clock())
         result = await services.intake.accept([envelope])
-    except _Refused as exc:
-        return _problem(exc.status, exc.error, exc.detail, partner)
+    except Refused as exc:
+        return problem(exc.status, exc.error, exc.detail, partner, source=SOURCE)
     except DistsyncError as exc:
-        return _taxonomy_problem(exc, partner)
+        return taxonomy_problem(exc, partner, source=SOURCE, permanent_status=400)
     first = result.duplicates.get(envelope.event_id)
     answer = JsonReceived(event_id=first or envelope.event_id, duplicate=first is not None)
     log.info(
@@ -143,10 +139,10 @@ async def _receive(services: ShopifyServices, request: Request, partner: str) ->
 def _secret(landscape: Landscape, partner: str) -> bytes:
     declared = landscape.partners.get(partner)
     if declared is None or declared.kind != "channel":
-        raise _Refused(404, "unknown_partner", f"the landscape declares no channel {partner!r}")
-    shop = _shop_system(landscape, declared)
+        raise Refused(404, "unknown_partner", f"the landscape declares no channel {partner!r}")
+    shop = secret_system(landscape, declared)
     if shop is None:
-        raise _Refused(
+        raise Refused(
             404,
             "no_webhook_secret",
             f"{partner} takes no Shopify webhooks: partners.{partner}.portal names no system "
@@ -155,51 +151,10 @@ def _secret(landscape: Landscape, partner: str) -> bytes:
     return shop.secret(SECRET).encode()
 
 
-def _shop_system(landscape: Landscape, partner: Partner) -> SystemConfig | None:
-    """The shop's system (the partner's ``portal``) when it holds a webhook secret."""
-    shop = landscape.systems.get(partner.portal) if partner.portal is not None else None
-    if shop is None or not (
-        f"{SECRET}_env" in shop.secret_env or f"{SECRET}_file" in shop.secret_files
-    ):
-        return None
-    return shop
-
-
-async def _read(request: Request, limit: int, partner: str) -> bytes:
-    """The body, refused as soon as it is known to exceed ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(f"{int(declared):,} bytes", limit, partner)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(f"more than {limit:,} bytes", limit, partner)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(size: str, limit: int, partner: str) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"receiving a Shopify webhook from {partner}: {size} is over the limit of {limit:,} "
-        "bytes (runtime.max_payload_bytes)"
-    )
-
-
-def _verify(body: bytes, signature: str | None, secret: bytes) -> None:
-    """Refuse unless ``signature`` is base64(HMAC-SHA256(secret, body)); constant time."""
-    if not signature:
-        raise _Refused(401, "missing_signature", f"no {HMAC_HEADER} header")
-    expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, signature.strip().encode("ascii", "replace")):
-        raise _Refused(401, "bad_signature", f"{HMAC_HEADER} does not match the body")
-
-
 def _webhook_id(request: Request) -> str:
     webhook_id = request.headers.get(WEBHOOK_ID_HEADER, "").strip()
     if not webhook_id:
-        raise _Refused(400, "missing_webhook_id", f"no {WEBHOOK_ID_HEADER} header")
+        raise Refused(400, "missing_webhook_id", f"no {WEBHOOK_ID_HEADER} header")
     return webhook_id
 
 
@@ -208,7 +163,7 @@ def _parse(body: bytes, partner: str) -> ShopifyOrder:
         return parse_order(body, channel=partner)
     except (MalformedDocument, SchemaViolation) as exc:
         error = "malformed_document" if isinstance(exc, MalformedDocument) else "schema_violation"
-        raise _Refused(422, error, f"receiving a Shopify order from {partner}: {exc}") from exc
+        raise Refused(422, error, f"receiving a Shopify order from {partner}: {exc}") from exc
 
 
 def _envelope(partner: str, webhook_id: str, mapped: ShopifyOrder, now: datetime) -> Envelope:
@@ -227,40 +182,3 @@ def _envelope(partner: str, webhook_id: str, mapped: ShopifyOrder, now: datetime
         received_at=now,
         payload=order.model_dump(mode="json"),
     )
-
-
-def _taxonomy_problem(exc: DistsyncError, partner: str) -> Response:
-    """The taxonomy as HTTP for this route (``api/errors.py`` should own this once it exists)."""
-    if isinstance(exc, PayloadTooLarge):
-        return _problem(413, "payload_too_large", str(exc), partner)
-    if isinstance(exc, RetryableError):
-        wait = str(max(1, round(exc.retry_after or 1)))
-        return _problem(503, "unavailable", str(exc), partner, {"Retry-After": wait})
-    if isinstance(exc, ConfigError):
-        return _problem(500, "misconfigured", f"{partner}'s webhook secret: {exc}", partner)
-    if isinstance(exc, PermanentError):
-        return _problem(400, "rejected", str(exc), partner)
-    raise exc
-
-
-def _problem(
-    status: int, error: str, detail: str, partner: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    """A refusal; the log line names partner, status and code, never the body."""
-    log.warning(
-        "shopify webhook refused",
-        action="api.shopify_refused",
-        partner=partner,
-        status=status,
-        error=error,
-        detail=detail,
-    )
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "error": error,
-        "partner": partner,
-    }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
