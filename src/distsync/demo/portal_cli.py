@@ -18,30 +18,17 @@ the same for the X12 simulators, whose configuration is an X12 profile.)
 
 from __future__ import annotations
 
-import argparse
-import json
-import signal
-import sys
-import threading
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from distsync.config import NAME_PATTERN
-from distsync.errors import ConfigError
+from distsync.demo.sim_process import Build, run_simulator
+
+DESCRIPTION = "A simulated supplier portal taking purchase orders as JSON on 127.0.0.1."
 
 __all__ = ["PortalConfig", "run_portal"]
-
-
-class Serving(AbstractContextManager[Any], Protocol):
-    @property
-    def url(self) -> str: ...
-
-
-Build = Callable[[dict[str, Any], int], Serving]
 
 
 class PortalConfig(BaseModel):
@@ -55,30 +42,5 @@ class PortalConfig(BaseModel):
 
 
 def run_portal(build: Build, argv: Sequence[str] | None = None) -> int:
-    """Parse the arguments, start the portal, serve until told to stop."""
-    parser = argparse.ArgumentParser(
-        prog="python -m distsync.demo.portal_sim",
-        description="A simulated supplier portal taking purchase orders as JSON on 127.0.0.1.",
-    )
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
-    parser.add_argument("--config", type=Path, required=True, help="the JSON configuration")
-    args = parser.parse_args(argv)
-    try:
-        simulator = build(_load(args.config), args.port)
-    except (ConfigError, ValidationError, OSError, ValueError) as exc:
-        print(f"portal simulator: {args.config}: {exc}", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    with simulator:
-        print(f"portal simulator listening on {simulator.url}", flush=True)
-        stop.wait()
-    return 0
-
-
-def _load(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text())
-    if not isinstance(data, dict):
-        raise ConfigError("the configuration must be a JSON object")
-    return data
+    """Parse the arguments, start the simulator, serve until told to stop."""
+    return run_simulator("portal", DESCRIPTION, build, argv)

@@ -20,31 +20,20 @@ A configuration it cannot use is refused on standard error with exit status
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import signal
-import sys
-import threading
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from distsync.config import NAME_PATTERN
+from distsync.demo.sim_process import Build, run_simulator
 from distsync.errors import ConfigError
 
+DESCRIPTION = "A simulated web shop sending signed order webhooks, on 127.0.0.1."
+
 __all__ = ["ShopConfig", "run_shop"]
-
-
-class Serving(AbstractContextManager[Any], Protocol):
-    @property
-    def url(self) -> str: ...
-
-
-Build = Callable[[dict[str, Any], int], Serving]
 
 
 class ShopConfig(BaseModel):
@@ -75,30 +64,5 @@ class ShopConfig(BaseModel):
 
 
 def run_shop(build: Build, argv: Sequence[str] | None = None) -> int:
-    """Parse the arguments, start the shop, serve until told to stop."""
-    parser = argparse.ArgumentParser(
-        prog="python -m distsync.demo.shop_sim",
-        description="A simulated web shop sending signed order webhooks, on 127.0.0.1.",
-    )
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
-    parser.add_argument("--config", type=Path, required=True, help="the JSON configuration")
-    args = parser.parse_args(argv)
-    try:
-        simulator = build(_load(args.config), args.port)
-    except (ConfigError, ValidationError, OSError, ValueError) as exc:
-        print(f"shop simulator: {args.config}: {exc}", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    with simulator:
-        print(f"shop simulator listening on {simulator.url}", flush=True)
-        stop.wait()
-    return 0
-
-
-def _load(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text())
-    if not isinstance(data, dict):
-        raise ConfigError("the configuration must be a JSON object")
-    return data
+    """Parse the arguments, start the simulator, serve until told to stop."""
+    return run_simulator("shop", DESCRIPTION, build, argv)
