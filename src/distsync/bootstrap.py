@@ -16,16 +16,18 @@ import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from distsync.bootstrap_jobs import jobs_of
 from distsync.config import Landscape
 from distsync.connectors.metrics import ConnectorMetrics
-from distsync.connectors.policy import with_policy
+from distsync.connectors.policy import innermost, with_policy
 from distsync.connectors.registry import build_connector, connector_types
 from distsync.errors import ConfigError
-from distsync.flows import logistics, master_data_updates, procure
+from distsync.flows import logistics, master_data_updates, order_to_cash, procure
 from distsync.flows.inventory import InventoryFlow
+from distsync.flows.order_deps import OrderDeps
+from distsync.flows.order_terms import SalesTermsSource, TermsCache
 from distsync.flows.procure_deps import ProcureDeps
 from distsync.model.envelope import utcnow
 from distsync.partners.channel import build_channels
@@ -55,6 +57,7 @@ class Overrides:
     xrefs: CrossReferences | None = None
     reference: ReferenceData | None = None
     inventory: InventoryFlow | None = None
+    sales_terms: SalesTermsSource | None = None
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Services:
     reference: ReferenceData
     jobs: list[Job] = field(default_factory=list)
     inventory: InventoryFlow | None = None
+    orders: OrderDeps | None = None
 
     def worker(self, consumer: str | None = None) -> Worker:
         runtime = self.landscape.runtime
@@ -127,9 +131,12 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     outbox = OutboxDispatcher(connectors).subscription(policy=outbox_policy(landscape))
     flows = _flow_subscriptions(landscape, xrefs, reference, backend, clock)
     inventory = chosen.inventory or InventoryFlow(clock)
+    orders = _order_deps(landscape, chosen, connectors, inventory, backend, clock)
+    enabled = orders is not None and landscape.flows.orders.enabled
+    order_subs = order_to_cash.subscriptions(orders) if orders and enabled else []
     subscriptions = [
         _apply_policy(landscape, sub)
-        for sub in (*chosen.subscriptions, *flows, *inventory.subscriptions(), outbox)
+        for sub in (*chosen.subscriptions, *flows, *order_subs, *inventory.subscriptions(), outbox)
     ]
     intake = Intake(
         backend,
@@ -141,6 +148,7 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
         landscape, backend, metrics, intake, connectors, subscriptions, clock, xrefs, reference
     )
     services.inventory = inventory
+    services.orders = orders
     services.jobs.extend(jobs_of(services))
     return services
 
@@ -175,6 +183,36 @@ def _flow_subscriptions(
         return updates
     deps = ProcureDeps(landscape, xrefs, reference, backend, clock)
     return [*procure.subscriptions(deps), *updates]
+
+
+def _order_deps(
+    landscape: Landscape,
+    chosen: Overrides,
+    connectors: Mapping[str, Connector],
+    inventory: InventoryFlow,
+    backend: Backend,
+    clock: Callable[[], datetime],
+) -> OrderDeps | None:
+    """What order release needs: the ERP's credit and prices, cached; the stock book.
+
+    None when the ERP the ``flows.orders`` section names cannot be read for them.
+    """
+    policy = landscape.flows.orders
+    source = chosen.sales_terms
+    if source is None:
+        erp = connectors.get(policy.erp)
+        inner = None if erp is None else innermost(erp)
+        source = inner if isinstance(inner, SalesTermsSource) else None
+    if source is None:
+        if policy.enabled:
+            raise ConfigError(
+                f"flows.orders.erp: system {policy.erp!r} cannot tell customer credit and "
+                "sales prices (it needs a tryton system)",
+                location="flows.orders.erp",
+            )
+        return None
+    ttl = timedelta(seconds=policy.terms_ttl_seconds)
+    return OrderDeps(landscape, TermsCache(source, clock, ttl), inventory, backend, clock)
 
 
 def _connectors(

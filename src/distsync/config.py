@@ -439,6 +439,67 @@ class ProcurePolicy(_Model):
     )
 
 
+WarehouseId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class OrdersPolicy(_Model):
+    """Order release: validation, allocation, shipment and invoicing of sales orders."""
+
+    enabled: bool = Field(
+        False,
+        description="Run the order-to-cash flow: validate and release sales orders from every "
+        "channel, allocate them to warehouses, post them to the ERP, confirm shipments and "
+        "invoice delivered orders.",
+    )
+    erp: Name = Field(
+        "erp",
+        description="The system that owns sales orders, customer credit and the price list "
+        "(it needs create_sales_order, confirm_shipment and invoice_sales_order).",
+    )
+    price_tolerance_pct: NonNegative = Field(
+        0.0,
+        description="How far, in percent, an order's unit price may differ from the list price "
+        "before the line is held for a person.",
+    )
+    check_stock: bool = Field(
+        True,
+        description="Hold a line when the network's available to promise does not cover it.",
+    )
+    split: bool = Field(
+        True,
+        description="Ship an order from several warehouses when no single one holds it all; "
+        "false ships complete or holds the order.",
+    )
+    regions: dict[str, list[WarehouseId]] = Field(
+        default_factory=dict,
+        description="Warehouses in order of preference per ship-to region (the address's "
+        "region code, '*' for any other); warehouses not listed are tried after, by id.",
+    )
+    warehouses: dict[WarehouseId, str] = Field(
+        default_factory=dict,
+        description="How each warehouse gets its shipment orders: 'partner:<name>' sends an "
+        "X12 940 to that 3PL; a system name calls its shipment_order operation (a WMS). "
+        "Only warehouses listed here are allocated.",
+    )
+    short_shipment: Literal["backorder", "exception"] = Field(
+        "backorder",
+        description="What a line shipped short becomes: a backorder kept on the order, or an "
+        "exception for a person (short_shipment).",
+    )
+    terms_ttl_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="How long customer credit and the price list read from the ERP are used "
+        "before they are read again.",
+    )
+    invoice_on_delivery: bool = Field(
+        True,
+        description="Ask the ERP to invoice each of the order's sales once every portion of "
+        "the order is delivered.",
+    )
+
+
 class Flows(BaseModel):
     """Policies per flow. ``procure`` is typed; other flows are plain key/value mappings."""
 
@@ -446,6 +507,7 @@ class Flows(BaseModel):
     __pydantic_extra__: dict[Name, dict[str, OptionValue]] = Field(init=False)
 
     procure: ProcurePolicy = ProcurePolicy()
+    orders: OrdersPolicy = OrdersPolicy()
 
 
 def _owner_declared(owner: str, info: ValidationInfo) -> str:

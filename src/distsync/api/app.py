@@ -19,11 +19,13 @@ from distsync.api.availability import availability_router
 from distsync.api.health import PROBE_TIMEOUT_SECONDS, health_router
 from distsync.api.inbound import InboundServices, inbound_router
 from distsync.api.inbound_json import inbound_json_router
+from distsync.api.orders import orders_router
 from distsync.api.procure import ProcureBackend, procure_router
 from distsync.api.webhooks_carrier import carrier_webhook_router
 from distsync.api.webhooks_shopify import shopify_router
 from distsync.api.xref import xref_router
 from distsync.flows.inventory import InventoryFlow
+from distsync.flows.order_deps import OrderDeps
 from distsync.runtime.ports import SubscriptionStats
 from distsync.store.ports import CrossReferences
 from distsync.telemetry import Metrics, get_logger
@@ -46,6 +48,9 @@ class AppServices(InboundServices, Protocol):
     @property
     def inventory(self) -> InventoryFlow | None: ...
 
+    @property
+    def orders(self) -> OrderDeps | None: ...
+
 
 def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) -> FastAPI:
     """The FastAPI app; ``stopping`` set means shutdown has begun (``/readyz`` turns 503)."""
@@ -61,6 +66,8 @@ def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) 
     app.include_router(carrier_webhook_router(services))
     if services.inventory is not None:
         app.include_router(availability_router(services.inventory))
+    if services.orders is not None:
+        app.include_router(orders_router(services.orders))
     app.include_router(xref_router(services.xrefs, services.landscape.partners))
     app.include_router(procure_router(services.backend, services.clock))
 

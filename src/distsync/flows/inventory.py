@@ -31,12 +31,14 @@ from decimal import Decimal
 from distsync.model.envelope import Envelope
 from distsync.model.inventory import InventoryAdjustment, InventoryReservation, InventorySnapshot
 from distsync.model.receipts import Receipt
-from distsync.rules.atp import AtpBook, PositionView, SafetyStock
+from distsync.model.shipping import ShipmentConfirmation
+from distsync.rules.atp import AtpBook, PositionView, ReserveDecision, SafetyStock
 from distsync.rules.atp_events import (
     InventoryEvent,
     adjustment_event,
     receipt_events,
     reservation_event,
+    shipment_events,
     snapshot_events,
 )
 from distsync.runtime.context import HandlerContext
@@ -51,7 +53,8 @@ ADJUSTED = "inventory.adjusted"
 RESERVED = "inventory.reserved"
 RELEASED = "inventory.reservation_released"
 RECEIVED = "inventory.received"
-EVENT_TYPES = (SNAPSHOT, ADJUSTED, RESERVED, RELEASED, RECEIVED)
+SHIPPED = "shipment.confirmed"
+EVENT_TYPES = (SNAPSHOT, ADJUSTED, RESERVED, RELEASED, RECEIVED, SHIPPED)
 ATP = SubscriptionSpec("inventory.atp", EVENT_TYPES, ordered=True)
 PAGE = 500
 
@@ -116,6 +119,24 @@ class InventoryFlow:
         """Available to promise for ``sku`` summed over every warehouse."""
         return self._book.network_available(sku)
 
+    def available(self, sku: str, warehouse_id: str) -> Decimal:
+        """Available to promise for ``sku`` in one warehouse."""
+        return self._book.available(sku, warehouse_id)
+
+    def reserve(
+        self, sku: str, warehouse_id: str, quantity: Decimal, reservation_id: str, at: datetime
+    ) -> ReserveDecision:
+        """Hold stock for an order now, or refuse (``AtpBook.reserve``): no oversell.
+
+        The caller records the reservation in the log (``inventory.reserved``)
+        so that a rebuilt book holds it too; that event then changes nothing here.
+        """
+        self._book.advance_to(self._clock().date())
+        decision = self._book.reserve(sku, warehouse_id, quantity, reservation_id, at)
+        if decision.ok:
+            self._skus.setdefault(warehouse_id, set()).add(sku)
+        return decision
+
     def _convert(self, envelope: Envelope) -> Iterable[InventoryEvent]:
         match envelope.type:
             case "inventory.snapshot_received":
@@ -127,5 +148,7 @@ class InventoryFlow:
                 return [reservation_event(envelope.document(InventoryReservation))]
             case "inventory.received":
                 return receipt_events(envelope.document(Receipt))
+            case "shipment.confirmed":
+                return shipment_events(envelope.document(ShipmentConfirmation))
             case _:
                 return []

@@ -5,9 +5,12 @@ checks and maps every transaction set (``formats.x12.inspect``), and appends
 what is good through intake, in one batch:
 
 - 214, 855, 856, 810 and 944 become ``tracking.updated``, ``po_ack.received``,
-  ``asn.received``, ``invoice.received`` and ``receipt.recorded``
-  (:data:`EVENT_TYPES`), keyed
-  as ``keys.py`` describes;
+  ``asn.received``, ``invoice.received`` and ``receipt.recorded``; a
+  warehouse's 945, 846 and 947 ``shipment.confirmed``,
+  ``inventory.snapshot_received`` and ``inventory.adjusted``; a customer's
+  850 ``sales_order.received``, its purchase order read as our sales order
+  (``rules/customer_orders.py``) (:data:`EVENT_TYPES`), keyed as
+  ``keys.py`` describes;
 - a 997/999 is reconciled against the group it acknowledges (``acks.py``);
 - a set with errors (envelope, its map's checks, the mapping), a set the
   partner is not declared to send (``partners.<name>.sends``) or one no event
@@ -45,6 +48,7 @@ from distsync.formats.x12.problems import Severity
 from distsync.model.base import Document
 from distsync.model.catalog import spec_for_event, validate_payload
 from distsync.model.envelope import Envelope
+from distsync.model.procurement import PurchaseOrder
 from distsync.partners import acks
 from distsync.partners.keys import document_keys, set_idempotency_key
 from distsync.partners.x12_in_checks import (
@@ -56,6 +60,7 @@ from distsync.partners.x12_in_checks import (
 )
 from distsync.partners.x12_in_record import Received, SetOutcome, acknowledgement_record
 from distsync.partners.x12_out import assign_controls
+from distsync.rules.customer_orders import sales_order_from_po
 from distsync.runtime.intake import PayloadTooLarge
 from distsync.runtime.ports import AppendResult, ControlNumbers, LogInspector
 
@@ -67,6 +72,10 @@ EVENT_TYPES = {
     "856": "asn.received",
     "810": "invoice.received",
     "944": "receipt.recorded",
+    "945": "shipment.confirmed",
+    "846": "inventory.snapshot_received",
+    "947": "inventory.adjusted",
+    "850": "sales_order.received",
 }
 """The transaction sets taken from partners, and the event each becomes."""
 
@@ -184,7 +193,7 @@ class X12Inbound:
                 f"{base.partner} is not declared to send x12-{t.set_id} "
                 f"(partners.{base.partner}.sends: {', '.join(sends) or 'nothing'})"
             )
-        document = item.document
+        document = self._as_taken(base.partner, item.document)
         if not isinstance(document, Document):
             raise PermanentError(f"transaction set {t.set_id} mapped to no document")
         number = document.document_number()
@@ -203,6 +212,13 @@ class X12Inbound:
             payload=validate_payload(event_type, document.model_dump_json()),
         )
         return replace(base, event_type=event_type, document_number=number), envelope
+
+    def _as_taken(self, partner: str, document: object) -> object:
+        """A customer's purchase order is our sales order; other documents are as read."""
+        if isinstance(document, PurchaseOrder):
+            customer = self._landscape.partners[partner].erp_party_id(partner)
+            return sales_order_from_po(document, channel=partner, customer_id=customer)
+        return document
 
     async def _acknowledged(self, base: SetOutcome, item: InspectedSet) -> Routed:
         t = item.transaction

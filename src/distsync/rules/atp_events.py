@@ -33,6 +33,7 @@ from distsync.model.inventory import (
     ReservationStatus,
 )
 from distsync.model.receipts import Receipt
+from distsync.model.shipping import ShipmentConfirmation
 
 __all__ = [
     "InboundEnded",
@@ -47,6 +48,7 @@ __all__ = [
     "inbound_id",
     "receipt_events",
     "reservation_event",
+    "shipment_events",
     "snapshot_events",
 ]
 
@@ -214,6 +216,25 @@ def receipt_events(receipt: Receipt) -> list[InboundEnded]:
             sku, receipt.warehouse_id, receipt.received_at, inbound_id(supplier, number, sku)
         )
         for sku in skus
+    ]
+
+
+def shipment_events(confirmation: ShipmentConfirmation) -> list[OnHandAdjusted]:
+    """What a shipment takes off the shelf, per line, as of the time it shipped.
+
+    A count taken after ``shipped_at`` already lacks the goods, so it
+    supersedes these, as it does any adjustment before it.
+    """
+    return [
+        OnHandAdjusted(
+            line.item.sku,
+            confirmation.warehouse_id,
+            -line.shipped_quantity.value,
+            confirmation.shipped_at,
+            f"shipment:{confirmation.shipment_id}/{line.line_number}",
+        )
+        for line in confirmation.lines
+        if line.shipped_quantity.value > 0
     ]
 
 

@@ -1,0 +1,51 @@
+"""``POST /v1/orders/validate``: would this sales order be released, held or rejected, and why?
+
+The body is a canonical ``SalesOrder`` (``docs/schemas/sales_order``). The
+answer is the verdict the order-to-cash flow would reach now, line by line
+(``rules/order_validation.py``): customer and credit from the ERP (cached
+for ``flows.orders.terms_ttl_seconds``), items and prices against the price
+list, quantities against available to promise. Nothing is stored and no
+stock is reserved: a channel asks before it takes the order.
+
+An order that does not parse is 422 with each field named; an ERP that
+cannot be reached while the cache is cold is 503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from distsync.errors import RetryableError
+from distsync.flows.order_deps import OrderDeps
+from distsync.flows.order_validate import validate, verdict_body
+from distsync.model.sales import SalesOrder
+
+__all__ = ["orders_router"]
+
+RETRY_AFTER_SECONDS = 5
+
+
+def orders_router(deps: OrderDeps) -> APIRouter:
+    """The route, validating with ``deps`` (its terms cache and stock book)."""
+    router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+    @router.post(
+        "/validate",
+        operation_id="validate_order",
+        summary="Validate a sales order: accept, reject or hold, line by line",
+        responses={
+            422: {"description": "The order does not parse; each wrong field is named"},
+            503: {"description": "The ERP could not be asked (retry after the header's seconds)"},
+        },
+    )
+    async def validate_order(order: SalesOrder) -> dict[str, Any]:
+        try:
+            verdict = await validate(order, deps)
+        except RetryableError as exc:
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            raise HTTPException(503, f"validating {order.describe()}: {exc}", headers) from exc
+        return verdict_body(verdict)
+
+    return router
