@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from distsync.bootstrap_jobs import jobs_of
 from distsync.config import Landscape
+from distsync.connectors.carrier_rates import carrier_rate_sources
 from distsync.connectors.metrics import ConnectorMetrics
 from distsync.connectors.policy import innermost, with_policy
 from distsync.connectors.registry import build_connector, connector_types
@@ -29,6 +30,7 @@ from distsync.flows.inventory import InventoryFlow
 from distsync.flows.order_deps import OrderDeps
 from distsync.flows.order_terms import SalesTermsSource, TermsCache
 from distsync.flows.procure_deps import ProcureDeps
+from distsync.flows.shipping_rates import RateQuoting, RateSource, ShippingSettings
 from distsync.model.envelope import utcnow
 from distsync.partners.channel import build_channels
 from distsync.runtime.backends.sqlite import SqliteMessageLog
@@ -57,6 +59,7 @@ class Overrides:
     xrefs: CrossReferences | None = None
     reference: ReferenceData | None = None
     inventory: InventoryFlow | None = None
+    rate_sources: Mapping[str, RateSource] | None = None
     sales_terms: SalesTermsSource | None = None
 
 
@@ -75,6 +78,7 @@ class Services:
     reference: ReferenceData
     jobs: list[Job] = field(default_factory=list)
     inventory: InventoryFlow | None = None
+    shipping_rates: RateQuoting | None = None
     orders: OrderDeps | None = None
 
     def worker(self, consumer: str | None = None) -> Worker:
@@ -101,6 +105,8 @@ class Services:
         await self.backend.close()
         await self.xrefs.close()
         await self.reference.close()
+        if self.shipping_rates is not None:
+            await self.shipping_rates.close()
 
 
 def default_consumer() -> str:
@@ -148,9 +154,23 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
         landscape, backend, metrics, intake, connectors, subscriptions, clock, xrefs, reference
     )
     services.inventory = inventory
+    services.shipping_rates = shipping_rates(landscape, chosen.rate_sources)
     services.orders = orders
     services.jobs.extend(jobs_of(services))
     return services
+
+
+def shipping_rates(
+    landscape: Landscape, overrides: Mapping[str, RateSource] | None = None
+) -> RateQuoting | None:
+    """The carriers ``flows.shipping`` names, asked over HTTP (``overrides`` instead, in tests);
+    ``None`` when there are none, and the rates route is not served."""
+    policy = landscape.flows.shipping
+    settings = ShippingSettings(policy.carriers, policy.rate_deadline_ms)
+    sources = overrides
+    if sources is None:
+        sources = carrier_rate_sources(landscape.systems, settings.carriers)
+    return RateQuoting(sources, settings.deadline_seconds) if sources else None
 
 
 def outbox_policy(landscape: Landscape) -> RetryPolicy:

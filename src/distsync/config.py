@@ -500,6 +500,24 @@ class OrdersPolicy(_Model):
     )
 
 
+class ShippingPolicy(_Model):
+    """Rate quotes at checkout (``POST /v1/shipping/rates``): whom to ask, how long to wait."""
+
+    carriers: tuple[Name, ...] = Field(
+        (),
+        description="The systems asked for rate quotes (POST {url}/rates), by name; each "
+        "must be declared under systems with a url. Empty: the rates route is not served.",
+    )
+    rate_deadline_ms: int = Field(
+        800,
+        ge=50,
+        le=30_000,
+        strict=True,
+        description="How long, in milliseconds, a checkout waits for the carriers' quotes; "
+        "a carrier that has not answered by then is reported timed_out.",
+    )
+
+
 class Flows(BaseModel):
     """Policies per flow. ``procure`` is typed; other flows are plain key/value mappings."""
 
@@ -507,6 +525,7 @@ class Flows(BaseModel):
     __pydantic_extra__: dict[Name, dict[str, OptionValue]] = Field(init=False)
 
     procure: ProcurePolicy = ProcurePolicy()
+    shipping: ShippingPolicy = ShippingPolicy()
     orders: OrdersPolicy = OrdersPolicy()
 
 
@@ -535,6 +554,16 @@ class Landscape(_Model):
             return data
         given = {key: value for key, value in data.items() if value is not None}
         return {"runtime": {}} | given  # validated, so its paths resolve against base_dir
+
+    @model_validator(mode="after")
+    def _carriers_are_systems_with_a_url(self) -> Landscape:
+        for name in self.flows.shipping.carriers:
+            system = self.systems.get(name)
+            if system is None or system.url is None:
+                raise ValueError(
+                    f"flows.shipping.carriers names {name}, which is not a system with a url"
+                )
+        return self
 
 
 def build_landscape(data: Mapping[str, Any], *, base_dir: Path) -> Landscape:

@@ -36,7 +36,9 @@ from distsync.errors import ConfigError
 SystemValidator = Callable[[Mapping[str, Scalar]], object]
 Loc = tuple[str | int, ...]
 Position = tuple[int, int]
-KNOWN_FLOWS = ("procure", "order_to_cash", "inventory", "logistics", "master_data", "reconcile")
+KNOWN_FLOWS = (
+    "procure", "orders", "order_to_cash", "inventory", "logistics", "master_data", "reconcile", "shipping",
+)  # fmt: skip
 
 _PATTERN_HINTS = {
     NAME_PATTERN: "names use lower-case letters, digits, '_', '.' and '-'",

@@ -162,6 +162,8 @@ class BrokenServices:
     intake = None  # the probes never reach the inbound routes
     xrefs = None  # nor the cross-reference routes
     inventory = None  # no availability route
+    shipping_rates = None  # no rates route
+    orders = None  # no order validation route
 
     @staticmethod
     def clock() -> datetime:

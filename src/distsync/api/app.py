@@ -21,6 +21,7 @@ from distsync.api.inbound import InboundServices, inbound_router
 from distsync.api.inbound_json import inbound_json_router
 from distsync.api.orders import orders_router
 from distsync.api.procure import ProcureBackend, procure_router
+from distsync.api.shipping_rates import RateQuoter, shipping_rates_router
 from distsync.api.webhooks_carrier import carrier_webhook_router
 from distsync.api.webhooks_shopify import shopify_router
 from distsync.api.xref import xref_router
@@ -49,6 +50,9 @@ class AppServices(InboundServices, Protocol):
     def inventory(self) -> InventoryFlow | None: ...
 
     @property
+    def shipping_rates(self) -> RateQuoter | None: ...
+
+    @property
     def orders(self) -> OrderDeps | None: ...
 
 
@@ -66,6 +70,8 @@ def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) 
     app.include_router(carrier_webhook_router(services))
     if services.inventory is not None:
         app.include_router(availability_router(services.inventory))
+    if services.shipping_rates is not None:
+        app.include_router(shipping_rates_router(services.shipping_rates))
     if services.orders is not None:
         app.include_router(orders_router(services.orders))
     app.include_router(xref_router(services.xrefs, services.landscape.partners))

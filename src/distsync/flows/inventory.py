@@ -6,7 +6,12 @@ One ordered subscription, ``inventory.atp``, over the inventory event types
 snapshots and receipts. Ordering per key is not needed for correctness
 (the rules are order-free); it keeps one key's events in the order stated.
 
-Each event is turned into :mod:`distsync.rules.atp_events` by the rules'
+The events: warehouse snapshots and adjustments (846, 947, REST),
+reservations and their release (order release, ``order_allocation.py``),
+receipts (ending a notice's inbound), shipments (``shipment.confirmed``:
+the shipped quantities leave the shelf as of the ship time) and matched
+ship notices (``inventory.inbound_expected`` from ``procure_asns.py``).
+Each is turned into :mod:`distsync.rules.atp_events` by the rules'
 converters and applied to one :class:`~distsync.rules.atp.AtpBook`. A
 repeated or stale event changes nothing. Quantities are taken as base units:
 the senders must have converted document units already.
@@ -20,6 +25,10 @@ log, oldest first, and applies it: O(events in the log) time, and memory for
 all of them while they are read (the log pages newest first), once at start.
 After that each event costs a few dictionary updates and a query is a
 look-up.
+
+``on_change`` (optional) is called with the SKU whenever an event or a
+reservation changed the book; the availability feed (``inventory_feed``)
+listens there.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from distsync.model.asn import AdvanceShipNotice
 from distsync.model.envelope import Envelope
 from distsync.model.inventory import InventoryAdjustment, InventoryReservation, InventorySnapshot
 from distsync.model.receipts import Receipt
@@ -36,6 +46,7 @@ from distsync.rules.atp import AtpBook, PositionView, ReserveDecision, SafetySto
 from distsync.rules.atp_events import (
     InventoryEvent,
     adjustment_event,
+    inbound_events,
     receipt_events,
     reservation_event,
     shipment_events,
@@ -54,7 +65,8 @@ RESERVED = "inventory.reserved"
 RELEASED = "inventory.reservation_released"
 RECEIVED = "inventory.received"
 SHIPPED = "shipment.confirmed"
-EVENT_TYPES = (SNAPSHOT, ADJUSTED, RESERVED, RELEASED, RECEIVED, SHIPPED)
+INBOUND = "inventory.inbound_expected"
+EVENT_TYPES = (SNAPSHOT, ADJUSTED, RESERVED, RELEASED, RECEIVED, SHIPPED, INBOUND)
 ATP = SubscriptionSpec("inventory.atp", EVENT_TYPES, ordered=True)
 PAGE = 500
 
@@ -69,10 +81,12 @@ class InventoryFlow:
         clock: Clock,
         horizon: timedelta = timedelta(days=7),
         safety: SafetyStock | None = None,
+        on_change: Callable[[str], None] | None = None,
     ) -> None:
         self._clock = clock
         self._book = AtpBook(clock().date(), horizon, safety)
         self._skus: dict[str, set[str]] = {}
+        self.on_change = on_change
 
     def subscriptions(self) -> list[Subscription]:
         """The flow's one subscription."""
@@ -88,7 +102,9 @@ class InventoryFlow:
         changed = 0
         for event in self._convert(envelope):
             self._skus.setdefault(event.warehouse_id, set()).add(event.sku)
-            changed += self._book.apply(event)
+            if self._book.apply(event):
+                changed += 1
+                self._changed(event.sku)
         return changed
 
     async def rebuild(self, log: LogInspector, page: int = PAGE) -> int:
@@ -135,7 +151,16 @@ class InventoryFlow:
         decision = self._book.reserve(sku, warehouse_id, quantity, reservation_id, at)
         if decision.ok:
             self._skus.setdefault(warehouse_id, set()).add(sku)
+            self._changed(sku)
         return decision
+
+    def skus(self) -> list[str]:
+        """Every SKU with a position in some warehouse, sorted."""
+        return sorted(set().union(*self._skus.values()))
+
+    def _changed(self, sku: str) -> None:
+        if self.on_change is not None:
+            self.on_change(sku)
 
     def _convert(self, envelope: Envelope) -> Iterable[InventoryEvent]:
         match envelope.type:
@@ -150,5 +175,7 @@ class InventoryFlow:
                 return receipt_events(envelope.document(Receipt))
             case "shipment.confirmed":
                 return shipment_events(envelope.document(ShipmentConfirmation))
+            case "inventory.inbound_expected":
+                return inbound_events(envelope.document(AdvanceShipNotice))
             case _:
                 return []

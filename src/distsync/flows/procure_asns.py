@@ -19,6 +19,9 @@ ship-to code goes through the partner's warehouse cross-reference first.
   duplicate changes nothing. A replacing notice (purpose ``replace``) gives
   back what the one it replaces shipped, then matches; a cancelling one
   gives it back and tells no one else.
+- Either way ``inventory.inbound_expected`` carries the notice in our terms
+  (a cancelled one with purpose ``cancel``) to available to promise, which
+  counts it as inbound until its receipt.
 """
 
 from __future__ import annotations
@@ -48,9 +51,10 @@ from distsync.rules.po_lifecycle import PoEvent
 from distsync.rules.xref import PartnerXref
 from distsync.runtime.context import HandlerContext
 
-__all__ = ["expected_receipt", "handle_asn", "warehouse_notice"]
+__all__ = ["INBOUND_EVENT", "expected_receipt", "handle_asn", "warehouse_notice"]
 
 ZERO = Decimal(0)
+INBOUND_EVENT = "inventory.inbound_expected"
 
 
 async def handle_asn(ctx: HandlerContext, deps: ProcureDeps) -> None:
@@ -161,6 +165,17 @@ def _apply(
     )
     ctx.write(ASN_KIND, key, kept.model_dump(mode="json"))
     _tell_warehouse(ctx, deps, notice, key)
+    expect_inbound(ctx, notice, key)
+
+
+def expect_inbound(ctx: HandlerContext, notice: AdvanceShipNotice, key: str) -> None:
+    """Tell available to promise what is on its way (the notice in our SKUs and base units)."""
+    ctx.emit(
+        INBOUND_EVENT,
+        notice.model_dump(mode="json"),
+        idempotency_key=f"{INBOUND_EVENT}:{key}:{ctx.envelope.event_id}",
+        partition_key=notice.ship_to_warehouse_id,
+    )
 
 
 def _by_line(match: AsnMatch, po_number: str) -> dict[int, Decimal]:
@@ -192,6 +207,8 @@ def _cancelled(
         save(ctx, record)
     if before is not None:
         ctx.write(ASN_KIND, key, before.model_dump(mode="json") | {"lines": []})
+        cancelled = AdvanceShipNotice.model_validate(before.document, strict=False)
+        expect_inbound(ctx, cancelled.model_copy(update={"purpose": AsnPurpose.CANCEL}), key)
 
 
 def _tell_warehouse(
