@@ -37,7 +37,8 @@ SystemValidator = Callable[[Mapping[str, Scalar]], object]
 Loc = tuple[str | int, ...]
 Position = tuple[int, int]
 KNOWN_FLOWS = (
-    "procure", "orders", "order_to_cash", "inventory", "logistics", "master_data", "reconcile", "shipping",
+    "procure", "orders", "order_to_cash", "inventory", "logistics", "master_data", "reconcile",
+    "shipping",
 )  # fmt: skip
 
 _PATTERN_HINTS = {
