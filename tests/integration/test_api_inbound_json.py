@@ -23,23 +23,38 @@ from distsync.bootstrap import Services, build
 from distsync.model.base import Document
 from distsync.model.examples import (
     example_asn,
+    example_inventory_adjustment,
+    example_inventory_snapshot,
     example_invoice,
     example_po_ack,
     example_receipt,
+    example_sales_order,
+    example_shipment_confirmation,
     variant,
 )
 from distsync.runtime.ports import EventFilter, StoredEvent
 from tests.integration.x12_partner_files import landscape
 
 DOCUMENTS = EventFilter(
-    types=("po_ack.received", "asn.received", "invoice.received", "receipt.recorded")
-)
+    types=(
+        "po_ack.received", "asn.received", "invoice.received", "receipt.recorded",
+        "sales_order.received", "shipment.confirmed", "inventory.snapshot_received",
+        "inventory.adjusted",
+    )
+)  # fmt: skip
 GLOBEX = {
     "kind": "supplier",
     "party_id": "SUP-GLOBEX",
     "sends": ["json-po_ack", "json-asn", "json-invoice"],
 }
-EAST = {"kind": "warehouse", "sends": ["json-receipt"]}
+EAST = {
+    "kind": "warehouse",
+    "sends": [
+        "json-receipt", "json-shipment_confirmation", "json-inventory_snapshot",
+        "json-inventory_adjustment",
+    ],
+}  # fmt: skip
+BLUEBIRD = {"kind": "customer", "party_id": "CUS-1042", "sends": ["json-sales_order"]}
 PO = example_po_ack().po_number
 ROUTE = "/v1/inbound/{partner}/{document_type}"
 
@@ -60,7 +75,7 @@ class Api:
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    services = build(landscape(tmp_path, globex=GLOBEX, east=EAST))
+    services = build(landscape(tmp_path, globex=GLOBEX, east=EAST, bluebird=BLUEBIRD))
     app = FastAPI()  # the inbound routes in api/app.py's order: X12 first, then JSON
     app.include_router(inbound_router(services))
     app.include_router(inbound_json_router(services))
@@ -134,6 +149,36 @@ async def test_each_document_type_becomes_its_event(
     assert stored.envelope.idempotency_key.startswith(f"json:{partner}:{document_type}:{number}:")
 
 
+@pytest.mark.parametrize(
+    ("document_type", "document", "event_type"),
+    [
+        ("shipment_confirmation", example_shipment_confirmation(), "shipment.confirmed"),
+        ("inventory_snapshot", example_inventory_snapshot(), "inventory.snapshot_received"),
+        ("inventory_adjustment", example_inventory_adjustment(), "inventory.adjusted"),
+    ],
+)
+async def test_a_warehouse_api_sends_what_a_945_846_and_947_would(
+    api: Api, document_type: str, document: Document, event_type: str
+) -> None:
+    response = await api.post("east", document_type, as_json(document))
+
+    assert response.status_code == 202, response.text
+    (stored,) = await api.events()
+    assert stored.envelope.type == event_type
+    assert stored.envelope.payload == document.model_dump(mode="json")
+
+
+async def test_a_customer_places_a_sales_order_through_the_generic_json_api(api: Api) -> None:
+    order = example_sales_order()
+    response = await api.post("bluebird", "sales_order", as_json(order))
+
+    assert response.status_code == 202, response.text
+    (stored,) = await api.events()
+    assert stored.envelope.type == "sales_order.received"
+    assert stored.envelope.partner == "bluebird"
+    assert stored.envelope.payload["order_number"] == order.order_number
+
+
 async def test_the_same_document_again_is_a_duplicate_however_it_is_formatted(api: Api) -> None:
     ack = example_po_ack()
     first = await api.post("globex", "po_ack", as_json(ack))
@@ -185,7 +230,7 @@ async def test_a_document_type_not_taken_as_json_is_404(api: Api) -> None:
     response = await api.post("globex", "purchase_order", b"{}")
 
     body = assert_problem(response, 404, "unknown_document_type")
-    assert "po_ack, asn, invoice, receipt" in body["detail"]
+    assert "po_ack, asn, invoice, receipt, sales_order" in body["detail"]
     assert await api.events() == []
 
 

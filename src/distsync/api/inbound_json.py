@@ -3,7 +3,10 @@
 A supplier on a JSON portal (or a warehouse with a JSON API) answers in
 canonical documents: ``po_ack``, ``asn``, ``invoice`` and ``receipt``
 (:data:`DOCUMENT_EVENTS`) become the events an X12 855, 856, 810 and 944
-would (``partners.x12_in``), keyed the same way (``partners.keys``). The
+would (``partners.x12_in``), keyed the same way (``partners.keys``). A
+channel or customer sends ``sales_order`` (the generic order API), a WMS
+``shipment_confirmation``, ``inventory_snapshot`` and ``inventory_adjustment``
+(what a 945, 846 and 947 bring). The
 partner must be declared and list ``json-<document_type>`` in its ``sends``.
 
 The body is validated strictly as its document (``model.catalog``) and
@@ -63,6 +66,10 @@ DOCUMENT_EVENTS: Mapping[str, str] = MappingProxyType(
         "asn": "asn.received",
         "invoice": "invoice.received",
         "receipt": "receipt.recorded",
+        "sales_order": "sales_order.received",
+        "shipment_confirmation": "shipment.confirmed",
+        "inventory_snapshot": "inventory.snapshot_received",
+        "inventory_adjustment": "inventory.adjusted",
     }
 )
 """The document types taken as JSON from partners, and the event each becomes."""
