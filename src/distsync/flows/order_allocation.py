@@ -158,11 +158,12 @@ def portion_order(
     *,
     first: bool,
 ) -> SalesOrder:
-    """What one warehouse ships of ``order``, as the ERP's sale (discounts pro rata)."""
+    """What one warehouse ships of ``order`` (``allocated``: quantity per line), as the ERP's
+    sale; discounts pro rata, lines of no quantity left out."""
     lines = [
         _portion_line(line, allocated[line.line_number])
         for line in order.lines
-        if line.line_number in allocated
+        if allocated.get(line.line_number, Decimal(0)) > 0
     ]
     return order.model_copy(
         update={

@@ -16,8 +16,8 @@ shipment order (``<order>-<warehouse>``). For a shipment not seen before:
 
 ``shipment.delivered`` (the logistics flow, once per tracking number) marks
 its portion delivered; when every portion is, the order is delivered and,
-with ``invoice_on_delivery``, each portion's sale is invoiced in the ERP
-(``invoice_sales_order``) and ``sales_order.completed`` emitted.
+with ``invoice_on_delivery``, each portion's sale is invoiced in the ERP for
+what it shipped (``invoice_sales_order``) and ``sales_order.completed`` emitted.
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def _invoice(ctx: HandlerContext, deps: OrderDeps, record: OrderRecord) -> None:
                 order,
                 portion.shipment_order_number,
                 portion.warehouse_id,
-                portion.allocated,
+                portion.shipped or portion.allocated,
                 deps.customer_id(order),
                 first=index == 0,
             )
