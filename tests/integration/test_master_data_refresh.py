@@ -91,7 +91,7 @@ async def test_a_refresh_caches_the_erp_s_items_suppliers_and_warehouse(
     assert warehouse.address.city == "Columbus"
     assert changes[ITEM].added == tuple(sorted(items))
     assert changes[PARTY].added == tuple(suppliers)
-    assert changes[ReferenceKind.WAREHOUSE].added == (WAREHOUSE,)
+    assert changes[ReferenceKind.WAREHOUSE].added == (WAREHOUSE, "WH-WEST")
     entry = await cache.entry(ITEM, "FAS-10432")
     assert entry is not None
     assert (entry.source_system, entry.fetched_at) == ("erp", START)

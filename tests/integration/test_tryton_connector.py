@@ -255,7 +255,9 @@ async def test_master_data_is_read_as_items_parties_and_warehouses(erp: TrytonCo
     items = {item.sku: item for item in await erp.read_items()}
     suppliers = {party.party_id: party for party in await erp.read_suppliers()}
     customers = {party.party_id: party for party in await erp.read_customers()}
-    (warehouse,) = await erp.read_warehouses()
+    warehouses = {w.warehouse_id: w for w in await erp.read_warehouses()}
+    assert set(warehouses) == {WAREHOUSE, "WH-WEST"}
+    warehouse = warehouses[WAREHOUSE]
 
     assert items["FAS-10432"].gtin == "0614141104321"
     assert items["FAS-10432"].base_uom == "EA"

@@ -26,16 +26,21 @@ post_receipt               ``Receipt``               incoming shipment received 
 create_sales_order         ``SalesOrder``            sale created, quoted, confirmed
 confirm_shipment           ``ShipmentConfirmation``  outgoing shipment picked, packed, done
 record_supplier_invoice    ``Invoice``               draft supplier invoice
+invoice_sales_order        ``SalesOrder``            draft customer invoice of the sale
+                                                     with that reference, for the
+                                                     order's (shipped) quantities
+post_adjustment            ``InventoryAdjustment``   stock moved to or from lost and
+                                                     found (a done internal shipment)
 =========================  ========================  ======================================
 
 Each looks up the document by its number in Tryton's ``reference`` before it
 creates anything, so a call repeated after a timeout finishes what the first
 left undone and answers ``duplicate=True`` instead of creating a second
-record. Reads (purchase orders since a cursor, stock, master data, and each
-document back) are methods of :class:`TrytonConnector`. The mapping of each
-document is described in its ``tryton_ops_*`` module and in
-``docs/erp-tryton.md``; errors are translated by
-:func:`distsync.connectors.tryton_rpc.map_errors`.
+record. Reads (purchase orders since a cursor, stock, master data, customer
+credit, list prices, and each document back) are methods of
+:class:`TrytonConnector`. The mapping of each document is described in its
+``tryton_ops_*`` module and in ``docs/erp-tryton.md``; errors are translated
+by :func:`distsync.connectors.tryton_rpc.map_errors`.
 """
 
 from __future__ import annotations
@@ -61,16 +66,22 @@ from distsync.connectors import tryton_ops_sale as sales
 from distsync.connectors import tryton_ops_shipment as shipments
 from distsync.connectors.base import register_connector
 from distsync.connectors.tryton_directory import TrytonDirectory
+from distsync.connectors.tryton_ops_adjustment import post_adjustment
 from distsync.connectors.tryton_ops_amend import amend_purchase_order
+from distsync.connectors.tryton_ops_credit import read_customer_credit
 from distsync.connectors.tryton_ops_invoice import read_supplier_invoice, record_supplier_invoice
+from distsync.connectors.tryton_ops_prices import read_sales_prices
 from distsync.connectors.tryton_ops_purchase import PurchaseCursor
+from distsync.connectors.tryton_ops_sale_invoice import invoice_sales_order
 from distsync.connectors.tryton_rpc import TrytonRpc, map_errors
 from distsync.errors import ConfigError, Rejected, SchemaViolation
 from distsync.model.base import Document
-from distsync.model.inventory import InventorySnapshot
+from distsync.model.credit import CustomerCredit
+from distsync.model.inventory import InventoryAdjustment, InventorySnapshot
 from distsync.model.invoices import Invoice
 from distsync.model.items import Item
 from distsync.model.parties import CarrierRef, Party, PartyRole
+from distsync.model.prices import Price
 from distsync.model.procurement import PurchaseOrder
 from distsync.model.receipts import Receipt as GoodsReceipt
 from distsync.model.sales import SalesOrder
@@ -90,6 +101,8 @@ SENDS: dict[str, tuple[type[Document], str]] = {
     "create_sales_order": (SalesOrder, "create_sales_order"),
     "confirm_shipment": (ShipmentConfirmation, "confirm_shipment"),
     "record_supplier_invoice": (Invoice, "record_supplier_invoice"),
+    "invoice_sales_order": (SalesOrder, "invoice_sales_order"),
+    "post_adjustment": (InventoryAdjustment, "post_adjustment"),
 }
 """Outbound operation -> the canonical document its body holds, and the method doing it."""
 
@@ -249,6 +262,14 @@ class TrytonConnector:
         """Mark the shipment done with the shipped quantities (a done shipment is a duplicate)."""
         return await self._create("confirming", confirmation, shipments.confirm_shipment)
 
+    async def post_adjustment(self, adjustment: InventoryAdjustment) -> Receipt:
+        """Post a warehouse's adjustment to stock (idempotent by its id)."""
+        return await self._create("posting", adjustment, post_adjustment)
+
+    async def invoice_sales_order(self, order: SalesOrder) -> Receipt:
+        """Invoice the sale ``order`` names for ``order``'s quantities (idempotent by number)."""
+        return await self._create("invoicing", order, invoice_sales_order)
+
     async def record_supplier_invoice(self, invoice: Invoice) -> Receipt:
         """Record ``invoice`` as a draft supplier invoice (idempotent by its number)."""
         return await self._create("recording", invoice, record_supplier_invoice)
@@ -342,6 +363,19 @@ class TrytonConnector:
         return await self._run(
             f"reading warehouses from {self.name}",
             lambda d: master.read_warehouses(d, system=self.name),
+        )
+
+    async def read_customer_credit(self, party_ids: Sequence[str]) -> dict[str, CustomerCredit]:
+        """Credit limit and exposure per customer code (codes Tryton lacks are left out)."""
+        return await self._run(
+            f"reading customer credit from {self.name}",
+            lambda d: read_customer_credit(d, party_ids),
+        )
+
+    async def read_sales_prices(self, skus: Sequence[str] | None = None) -> list[Price]:
+        """List prices of salable, active products (of ``skus`` when given)."""
+        return await self._run(
+            f"reading sales prices from {self.name}", lambda d: read_sales_prices(d, skus)
         )
 
     async def _read(self, what: str, read: Callable[[TrytonDirectory, str], T], number: str) -> T:

@@ -8,15 +8,29 @@ Mapping::
     ShipmentOrder.sales_order_number        the sale's reference, else its number
     ShipmentOrder.lines[].line_number       the sale line's sequence (= the
                                             canonical sales order line number)
-    ShipmentConfirmation -> the shipment found by number or reference
+    ShipmentConfirmation -> the shipment found by reference, else number,
+                            else the sale's (below)
+
+distsync posts each (order, warehouse) portion as a sale whose reference is
+the shipment order number it sends the warehouse (``SO-1001-WH-WEST``), so
+the warehouse's confirmation names a number no shipment carries. When no
+shipment has that reference or number, the shipment is the not-cancelled
+outgoing shipment of the sale with that reference (and no other reference
+of its own): of several, one still waiting (draft or waiting) first, then
+one assigned, picked, packed or shipped, then a done one, the oldest of
+each; a read takes a done one first. Confirming writes the number into the shipment's
+reference before anything else, so a repeated confirmation finds that very
+shipment (and answers duplicate once it is done) rather than the backorder
+a short line left on the sale.
 
 Confirming sets each inventory move to the quantity shipped of its line
 (zero for a line not shipped), then runs ``assign_try`` (``assign_force``
 when stock is short: the warehouse has shipped, so the ERP follows), ``pick``,
-``pack`` and ``do``. A line shipped short leaves the rest on the sale, which
-Tryton then shows as a shipping exception. Quantities can only be changed
-while the shipment waits; a shipment already assigned or picked in Tryton is
-finished as it stands. A shipment already done is a duplicate.
+``pack`` and ``do``. For a line shipped short Tryton moves the rest to a
+new waiting shipment of the same sale (a backorder, under Tryton's own
+number). Quantities can only be changed while the shipment waits; a
+shipment already assigned or picked in Tryton is finished as it stands. A
+shipment already done is a duplicate.
 """
 
 from __future__ import annotations
@@ -53,6 +67,9 @@ HEADER_FIELDS = [
 MOVE_FIELDS = ["product.code", "quantity", "unit", "origin.sequence", "state"]
 ADDRESS_FIELDS = ["party_name", "street", "city", "postal_code", "country.code", "subdivision.code"]
 WAITING = ("draft", "waiting")
+PREFERENCE = ("draft", "waiting", "assigned", "picked", "packed", "shipped", "done")
+"""Which of a sale's shipments a confirmation takes first (a read takes them in reverse)."""
+SHIPMENT_FIELDS = ["number", "state", "outgoing_moves", "inventory_moves"]
 
 
 def read_outgoing_shipments(directory: TrytonDirectory, order_number: str) -> list[ShipmentOrder]:
@@ -101,9 +118,40 @@ def _line_number(move: Mapping[str, Any], index: int) -> int:
     return int((move.get("origin.") or {}).get("sequence") or index)
 
 
-def find_shipment(directory: TrytonDirectory, number: str) -> dict[str, Any] | None:
-    """The outgoing shipment with this reference, else this number."""
-    return directory.find_document(MODEL, number, ["state", "outgoing_moves", "inventory_moves"])
+def find_shipment(
+    directory: TrytonDirectory, number: str, *, done_first: bool = False
+) -> dict[str, Any] | None:
+    """The outgoing shipment with this reference, else number, else of the sale with it."""
+    found = directory.find_document(MODEL, number, SHIPMENT_FIELDS)
+    if found is not None:
+        return found
+    return _shipment_of_sale(directory, number, done_first=done_first)
+
+
+def _shipment_of_sale(
+    directory: TrytonDirectory, reference: str, *, done_first: bool
+) -> dict[str, Any] | None:
+    company, _, _ = directory.company()
+    sales = directory.rpc.model(
+        "sale.sale", "search_read", [["reference", "=", reference], ["company", "=", company]],
+        0, 1, [["id", "ASC"]], ["shipments"],
+    )  # fmt: skip
+    if not sales or not sales[0]["shipments"]:
+        return None
+    rows = directory.rpc.model(
+        MODEL, "search_read", [["id", "in", sales[0]["shipments"]], ["state", "!=", "cancelled"]],
+        0, None, [["id", "ASC"]], ["reference", *SHIPMENT_FIELDS],
+    )  # fmt: skip
+    unclaimed = [row for row in rows if row["reference"] in (None, "", reference)]
+    order = PREFERENCE[::-1] if done_first else PREFERENCE
+    unclaimed.sort(key=lambda row: (order.index(row["state"]), row["id"]))
+    return dict(unclaimed[0]) if unclaimed else None
+
+
+def _claim(directory: TrytonDirectory, number: str, shipment: Mapping[str, Any]) -> None:
+    """Write the confirmed number into the reference of a shipment found through its sale."""
+    if not shipment["reference"] and shipment["number"] != number:
+        directory.rpc.model(MODEL, "write", [shipment["id"]], {"reference": number})
 
 
 def confirm_shipment(directory: TrytonDirectory, confirmation: ShipmentConfirmation) -> Receipt:
@@ -122,6 +170,7 @@ def confirm_shipment(directory: TrytonDirectory, confirmation: ShipmentConfirmat
         if state == "cancelled":
             raise Rejected(f"confirming {confirmation.describe()}: shipment {number} is cancelled")
         return Receipt(remote_id=str(shipment_id), duplicate=True)
+    _claim(directory, number, found)
     if state in WAITING:
         _set_quantities(directory, confirmation, found)
     _complete(directory, shipment_id, state, confirmation)
@@ -209,7 +258,7 @@ def read_shipment_confirmation(
     directory: TrytonDirectory, number: str, *, carrier: CarrierRef
 ) -> ShipmentConfirmation | None:
     """A done outgoing shipment as a canonical confirmation (``carrier``: Tryton keeps none)."""
-    found = find_shipment(directory, number)
+    found = find_shipment(directory, number, done_first=True)
     if found is None or found["state"] != "done":
         return None
     (row,) = directory.rpc.model(MODEL, "read", [found["id"]], HEADER_FIELDS)

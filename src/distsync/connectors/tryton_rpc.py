@@ -22,6 +22,8 @@ Failures are translated in :func:`map_errors` and nowhere else::
     HTTP 5xx, 408, 423 (locked)                   RetryableError
     HTTP 429, RateLimitException                  RateLimited
     HTTP 401/403 after one re-login, LoginException   AuthenticationFailed
+    a read of a "Session" record that is gone     AuthenticationFailed (a restarted
+                                                  server lost our session: log in again)
     other HTTP 4xx                                Rejected
     UserError, UserWarning (validation, rules)    Rejected, with Tryton's message
     ConcurrencyException, TimeOutException        RetryableError
@@ -262,6 +264,8 @@ def map_errors(action: str, *, timeout_seconds: float | None = None) -> Iterator
 
 def _fault_error(action: str, fault: TrytonFault) -> Exception:
     message = f"{action}: {fault.message}"
+    if '"Session"' in fault.message:  # our session died with the server: log in again
+        return AuthenticationFailed(message)
     if fault.name in ("UserError", "UserWarning"):
         return Rejected(message)
     if fault.name == "LoginException":

@@ -9,15 +9,20 @@ set-up (see ``docs/erp-tryton.md``):
   Distribution* (party code ``NWD``) as the admin user's company;
 - purchases and sales invoiced ``manual`` (the default ``order`` needs
   account categories and silently leaves confirmed purchases unprocessed);
-- the warehouse renamed ``WH-EAST`` (the canonical examples' warehouse id);
+- the warehouse renamed ``WH-EAST`` (the canonical examples' warehouse id)
+  and a second one, ``WH-WEST``, with input, storage and output zones of
+  its own at a second address of the company;
 - units ``BX`` (box) and ``RL`` (roll) in categories of their own, and
   ``CA``, a case of 12 units;
 - a tiny chart of accounts (payable, receivable, expense, revenue) and a
   product category using it, so that supplier invoices can be drafted;
 - suppliers and customers in party categories ``Supplier`` / ``Customer``,
-  coded like the canonical examples (``SUP-ACME``, ``CUS-1042``);
+  coded like the canonical examples (``SUP-ACME``, ``CUS-1042``), each
+  customer with a credit limit (module ``account_credit_limit``), a small
+  one for ``CUS-3150`` so that an order can be held for credit;
 - the catalog of ``model/examples/master.py`` (plus the substitute
-  ``LUB-5510``) as purchasable, salable goods with their GTINs.
+  ``LUB-5510``) as purchasable, salable goods with their GTINs, and the
+  spare part ``SKU-NS-1``, purchasable but not salable.
 """
 
 from __future__ import annotations
@@ -27,7 +32,17 @@ from typing import Any, NamedTuple
 
 from distsync.connectors.tryton_rpc import TrytonRpc
 
-__all__ = ["COMPANY", "CUSTOMERS", "PRODUCTS", "SUPPLIERS", "WAREHOUSE_CODE", "SeedParty", "seed"]
+__all__ = [
+    "COMPANY",
+    "CREDIT_LIMITS",
+    "CUSTOMERS",
+    "PRODUCTS",
+    "SECOND_WAREHOUSE",
+    "SUPPLIERS",
+    "WAREHOUSE_CODE",
+    "SeedParty",
+    "seed",
+]
 
 WAREHOUSE_CODE = "WH-EAST"
 
@@ -52,9 +67,24 @@ class SeedProduct(NamedTuple):
     purchase_uom: str
     list_price: str
     cost_price: str
+    salable: bool = True
+
+
+class SeedWarehouse(NamedTuple):
+    """A warehouse besides the stock module's: code, name, zone code prefix and its address."""
+
+    code: str
+    name: str
+    zone_prefix: str
+    street: str
+    city: str
+    postal_code: str
 
 
 COMPANY = SeedParty("NWD", "Northwind Distribution", "4400 Logistics Parkway", "Columbus", "43217")
+SECOND_WAREHOUSE = SeedWarehouse(
+    "WH-WEST", "West Distribution Center", "W", "1850 Commerce Boulevard", "Cincinnati", "45246"
+)
 SUPPLIERS = (
     SeedParty("SUP-ACME", "ACME Industrial Supply", "1200 Industrial Drive", "Cleveland", "44114"),
     SeedParty("SUP-GLOBEX", "Globex Components", "77 Foundry Lane", "Toledo", "43604"),
@@ -65,6 +95,8 @@ CUSTOMERS = (
     SeedParty("CUS-2077", "Harbor Tools", "9 Wharf Road", "Sandusky", "44870"),
     SeedParty("CUS-3150", "Keystone Builders", "51 Quarry Avenue", "Youngstown", "44503"),
 )
+CREDIT_LIMITS = {"CUS-1042": "50000", "CUS-2077": "20000", "CUS-3150": "500"}
+"""Customer code -> credit limit in the company currency (USD)."""
 PRODUCTS = (
     SeedProduct("FAS-10432", "Hex bolt M8x40 zinc plated", "0614141104321", "u", "u",
                 "0.25", "0.08"),
@@ -78,6 +110,8 @@ PRODUCTS = (
                 "8.49", "4.60"),
     SeedProduct("DRL-1800", "Cordless drill driver 18 V", "0614141090709", "u", "u",
                 "149.00", "89.00"),
+    SeedProduct("SKU-NS-1", "Drive belt for DRL-1800 (spare part)", "0614141900015", "u", "u",
+                "0", "2.40", salable=False),
 )  # fmt: skip
 
 
@@ -107,9 +141,11 @@ def seed(rpc: TrytonRpc) -> None:
     rpc.login()  # the context now names the company
     _order_settings(s)
     category = _accounts(s, company)
-    _warehouse(s, company)
+    _warehouse(s)
+    _second_warehouse(s, country, ohio)
     units = _units(s)
     _parties(s, country, ohio)
+    _credit_limits(s)
     _products(s, units, category)
 
 
@@ -197,7 +233,7 @@ def _accounts(s: _Seeder, company: int) -> int:
     return category
 
 
-def _warehouse(s: _Seeder, company: int) -> None:
+def _warehouse(s: _Seeder) -> None:
     warehouse = s.find("stock.location", [["type", "=", "warehouse"]])
     party = s.find("party.party", [["code", "=", COMPANY.code]])
     address = s.find("party.address", [["party", "=", party]])
@@ -206,6 +242,28 @@ def _warehouse(s: _Seeder, company: int) -> None:
         [warehouse],
         {"code": WAREHOUSE_CODE, "name": "East Distribution Center", "address": address},
     )
+
+
+def _second_warehouse(s: _Seeder, country: int, ohio: int) -> None:
+    """A warehouse with zones of its own (Tryton parents them under it on create)."""
+    west = SECOND_WAREHOUSE
+    party = s.find("party.party", [["code", "=", COMPANY.code]])
+    place = SeedParty(COMPANY.code, west.name, west.street, west.city, west.postal_code)
+    (address,) = s.create("party.address", {"party": party, **_address(place, country, ohio)})
+    zones = (("input_location", "IN", "Input Zone"), ("storage_location", "STO", "Storage Zone"),
+             ("output_location", "OUT", "Output Zone"))  # fmt: skip
+    values: dict[str, Any] = {"code": west.code, "name": west.name, "type": "warehouse",
+                              "address": address}  # fmt: skip
+    for field, code, name in zones:
+        (values[field],) = s.create(
+            "stock.location",
+            {"code": f"{west.zone_prefix}-{code}", "name": f"{name} {west.zone_prefix}",
+             "type": "storage"},
+        )  # fmt: skip
+    (values["lost_found_location"],) = s.create(
+        "stock.location", {"name": f"Lost and Found {west.zone_prefix}", "type": "lost_found"}
+    )
+    s.create("stock.location", values)
 
 
 def _units(s: _Seeder) -> dict[str, int]:
@@ -247,6 +305,12 @@ def _parties(s: _Seeder, country: int, ohio: int) -> None:
         )
 
 
+def _credit_limits(s: _Seeder) -> None:
+    for code, limit in CREDIT_LIMITS.items():
+        party = s.find("party.party", [["code", "=", code]])
+        s.write("party.party", [party], {"credit_limit_amount": Decimal(limit)})
+
+
 def _products(s: _Seeder, units: dict[str, int], category: int) -> None:
     for product in PRODUCTS:
         s.create(
@@ -258,8 +322,8 @@ def _products(s: _Seeder, units: dict[str, int], category: int) -> None:
                 "default_uom": units[product.uom],
                 "purchasable": True,
                 "purchase_uom": units[product.purchase_uom],
-                "salable": True,
-                "sale_uom": units[product.uom],
+                "salable": product.salable,
+                "sale_uom": units[product.uom] if product.salable else None,
                 "list_price": Decimal(product.list_price),
                 "account_category": category,
                 "products": [["create", [_variant(product)]]],

@@ -1,7 +1,7 @@
 """The Tryton sandbox's template database: built once, cached on disk, cloned per use.
 
 Building takes about 20-30 s: ``trytond-admin -u purchase purchase_amendment sale
---activate-dependencies`` on an empty SQLite file, then a server on it for
+sale_credit_limit --activate-dependencies`` on an empty SQLite file, then a server on it for
 the master data of :mod:`distsync.erp.tryton_seed`. The result is kept in
 the cache folder (``$DISTSYNC_TRYTON_CACHE``, else
 ``$XDG_CACHE_HOME/distsync/tryton``, else ``~/.cache/distsync/tryton``)
@@ -40,16 +40,17 @@ __all__ = [
     "template_key",
 ]
 
-MODULES = ("purchase", "purchase_amendment", "sale")
-SEED_VERSION = 1
+MODULES = ("purchase", "purchase_amendment", "sale", "sale_credit_limit")
+SEED_VERSION = 2
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "distsync-sandbox"
 ADMIN_EMAIL = "admin@sandbox.invalid"
 TEMPLATE_DB = "template"
 DISTRIBUTIONS = (
-    "trytond", "trytond-account", "trytond-account-invoice", "trytond-company",
-    "trytond-currency", "trytond-party", "trytond-product", "trytond-purchase",
-    "trytond-purchase-amendment", "trytond-purchase-history", "trytond-sale", "trytond-stock",
+    "trytond", "trytond-account", "trytond-account-credit-limit", "trytond-account-invoice",
+    "trytond-company", "trytond-currency", "trytond-party", "trytond-product", "trytond-purchase",
+    "trytond-purchase-amendment", "trytond-purchase-history", "trytond-sale",
+    "trytond-sale-credit-limit", "trytond-stock",
 )  # fmt: skip
 
 
