@@ -25,8 +25,16 @@ from distsync.connectors.metrics import ConnectorMetrics
 from distsync.connectors.policy import innermost, with_policy
 from distsync.connectors.registry import build_connector, connector_types
 from distsync.errors import ConfigError
-from distsync.flows import logistics, master_data_updates, order_to_cash, procure
+from distsync.flows import (
+    inventory_adjustments,
+    logistics,
+    master_data_updates,
+    order_to_cash,
+    procure,
+    reconcile,
+)
 from distsync.flows.inventory import InventoryFlow
+from distsync.flows.inventory_feed import AvailabilityFeed, feed_targets
 from distsync.flows.order_deps import OrderDeps
 from distsync.flows.order_terms import SalesTermsSource, TermsCache
 from distsync.flows.procure_deps import ProcureDeps
@@ -80,6 +88,7 @@ class Services:
     inventory: InventoryFlow | None = None
     shipping_rates: RateQuoting | None = None
     orders: OrderDeps | None = None
+    feed: AvailabilityFeed | None = None
 
     def worker(self, consumer: str | None = None) -> Worker:
         runtime = self.landscape.runtime
@@ -193,16 +202,36 @@ def _flow_subscriptions(
     backend: Backend,
     clock: Callable[[], datetime],
 ) -> list[Subscription]:
-    """The business flows: master-data governance and shipment status always, procure when
-    it is enabled."""
+    """The business flows: master-data governance, shipment status and inventory variances
+    always, procure when it is enabled."""
     updates = [
         *master_data_updates.subscriptions(landscape, reference, clock),
         *logistics.subscriptions(clock),
+        *reconcile.subscriptions(),
+        *inventory_adjustments.subscriptions(landscape.flows.inventory.adjustments_erp),
     ]
     if not landscape.flows.procure.enabled:
         return updates
     deps = ProcureDeps(landscape, xrefs, reference, backend, clock)
     return [*procure.subscriptions(deps), *updates]
+
+
+def _availability_feed(
+    landscape: Landscape,
+    inventory: InventoryFlow,
+    backend: Backend,
+    intake: Intake,
+    clock: Callable[[], datetime],
+) -> AvailabilityFeed | None:
+    """The feed to ``flows.inventory.feed_channels``, told of every change to the book."""
+    targets = feed_targets(landscape.flows.inventory, landscape.systems)
+    if not targets:
+        return None
+    feed = AvailabilityFeed(
+        book=inventory, targets=targets, store=backend, sink=intake, clock=clock
+    )
+    inventory.on_change = feed.mark
+    return feed
 
 
 def _order_deps(

@@ -1,6 +1,9 @@
 """The periodic jobs the services run beside the worker (``distsync serve``'s worker role).
 
 - one per partner on a directory channel: receive the files it dropped, every second;
+- with ``flows.inventory.feed_channels``: the availability feed
+  (``feed_interval_seconds``); with ``reconcile_enabled``, the reconciliation
+  of the ERP's stock with the warehouses' counts (``reconcile_minutes``);
 - with ``flows.procure.enabled``: poll the ERP for confirmed purchase orders
   (``poll_seconds``) and master data (``master_data_minutes``), and watch for
   overdue acknowledgements (every minute).
@@ -20,10 +23,13 @@ from typing import TYPE_CHECKING
 
 from distsync.connectors.policy import innermost
 from distsync.errors import ConfigError
+from distsync.flows import reconcile
 from distsync.flows.master_data import MasterDataSource, refresh_master_data
 from distsync.flows.ports import PurchaseOrderFeed
 from distsync.flows.procure_alerts import OverdueWatch
 from distsync.flows.procure_poll import poll_purchase_orders
+from distsync.flows.reconcile import StockSource
+from distsync.flows.reconcile_settings import ReconcileSettings
 from distsync.partners.inbox import directory_partners, receive_folder
 from distsync.partners.x12_in import X12Inbound
 from distsync.runtime.scheduler import Job
@@ -41,7 +47,40 @@ OVERDUE_SECONDS = 60.0
 
 def jobs_of(services: Services) -> list[Job]:
     """Every job the landscape asks for."""
-    return [*inbox_jobs(services), *procure_jobs(services)]
+    return [
+        *inbox_jobs(services),
+        *procure_jobs(services),
+        *feed_jobs(services),
+        *reconcile_jobs(services),
+    ]
+
+
+def feed_jobs(services: Services) -> list[Job]:
+    """The availability feed: changed figures out every ``feed_interval_seconds``."""
+    if services.feed is None:
+        return []
+    every = services.landscape.flows.inventory.feed_interval_seconds
+    return [Job("feed:availability", every, services.feed.run)]
+
+
+def reconcile_jobs(services: Services) -> list[Job]:
+    """With ``flows.inventory.reconcile_enabled``: the ERP's stock against the counts."""
+    policy = services.landscape.flows.inventory
+    if not policy.reconcile_enabled:
+        return []
+    connector = services.connectors.get(policy.reconcile_erp)
+    source = None if connector is None else innermost(connector)
+    if not isinstance(source, StockSource):
+        raise ConfigError(
+            f"flows.inventory.reconcile_erp names {policy.reconcile_erp!r}, which is not a "
+            "system that reports stock",
+            location="flows.inventory.reconcile_erp",
+        )
+    settings = ReconcileSettings.from_policy(policy)
+    run = reconcile.job(
+        settings, stock=source, log=services.backend, sink=services.intake, clock=services.clock
+    )
+    return [run]
 
 
 def procure_jobs(services: Services) -> list[Job]:

@@ -23,6 +23,7 @@ from distsync import server
 from distsync.bootstrap import Services, build
 from distsync.cli_edi import edi_app
 from distsync.cli_erp import erp_app
+from distsync.cli_feed import feed_app
 from distsync.cli_ops import (
     CommandRefused,
     Correlation,
@@ -41,6 +42,7 @@ from distsync.cli_ops import (
     session,
 )
 from distsync.cli_procure import procure_app
+from distsync.cli_reconcile import reconcile_app
 from distsync.cli_xref import xref_app
 from distsync.config import Landscape
 from distsync.connectors.registry import system_validators
@@ -74,6 +76,8 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(xref_app, name="xref")
 app.add_typer(procure_app, name="procure")
+app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(feed_app, name="feed")
 
 
 @app.callback()

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from distsync.config_inventory import InventoryPolicy
 from distsync.config_policy import DeliveryPolicy
 from distsync.config_x12 import X12Identity
 from distsync.errors import ConfigError
@@ -519,7 +520,8 @@ class ShippingPolicy(_Model):
 
 
 class Flows(BaseModel):
-    """Policies per flow. ``procure`` is typed; other flows are plain key/value mappings."""
+    """Policies per flow. ``procure``, ``shipping``, ``orders`` and ``inventory`` are typed;
+    other flows are plain key/value mappings."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     __pydantic_extra__: dict[Name, dict[str, OptionValue]] = Field(init=False)
@@ -527,6 +529,7 @@ class Flows(BaseModel):
     procure: ProcurePolicy = ProcurePolicy()
     shipping: ShippingPolicy = ShippingPolicy()
     orders: OrdersPolicy = OrdersPolicy()
+    inventory: InventoryPolicy = InventoryPolicy()
 
 
 def _owner_declared(owner: str, info: ValidationInfo) -> str:
@@ -563,6 +566,13 @@ class Landscape(_Model):
                 raise ValueError(
                     f"flows.shipping.carriers names {name}, which is not a system with a url"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _adjustments_go_to_a_system(self) -> Landscape:
+        erp = self.flows.inventory.adjustments_erp
+        if erp is not None and erp not in self.systems:
+            raise ValueError(f"flows.inventory.adjustments_erp names {erp}, which is not a system")
         return self
 
 

@@ -46,7 +46,11 @@ UPS = CarrierRef(party_id="CAR-UPS", name="UPS", scac="UPSN", service="ground")
 NOWHERE = "http://127.0.0.1:9"
 
 
-def landscape_data(tmp_path: Path, **orders: Any) -> dict[str, Any]:
+def landscape_data(
+    tmp_path: Path, inventory: dict[str, Any] | None = None, **orders: Any
+) -> dict[str, Any]:
+    """The landscape; ``orders`` adds keys to ``flows.orders``, ``inventory`` is
+    ``flows.inventory``."""
     return {
         "runtime": {"database": str(tmp_path / "var" / "distsync.sqlite")},
         "x12": {"qualifier": "ZZ", "id": "NORTHWIND"},
@@ -71,7 +75,8 @@ def landscape_data(tmp_path: Path, **orders: Any) -> dict[str, Any]:
                 "warehouses": {EAST: "partner:east3pl", WEST: "westwms"},
                 "regions": {"OH": [EAST, WEST], "CA": [WEST, EAST]},
             }
-            | orders
+            | orders,
+            "inventory": inventory or {},
         },
     }
 
@@ -192,8 +197,11 @@ class OrdersWorld:
     shop: RecordingConnector
 
     @classmethod
-    def open(cls, tmp_path: Path, **orders: Any) -> OrdersWorld:
-        landscape = build_landscape(landscape_data(tmp_path, **orders), base_dir=tmp_path)
+    def open(
+        cls, tmp_path: Path, inventory: dict[str, Any] | None = None, **orders: Any
+    ) -> OrdersWorld:
+        data = landscape_data(tmp_path, inventory, **orders)
+        landscape = build_landscape(data, base_dir=tmp_path)
         clock = FrozenClock(START)
         terms = ErpTerms()
         for party in ("CUS-1042", "CUS-2077"):
