@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import ValidationError
 
 from distsync.errors import RetryableError
 from distsync.flows.order_deps import OrderDeps
@@ -25,6 +26,13 @@ from distsync.model.sales import SalesOrder
 __all__ = ["orders_router"]
 
 RETRY_AFTER_SECONDS = 5
+MAX_ERRORS = 20
+BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": SalesOrder.model_json_schema()}},
+    }
+}
 
 
 def orders_router(deps: OrderDeps) -> APIRouter:
@@ -39,8 +47,10 @@ def orders_router(deps: OrderDeps) -> APIRouter:
             422: {"description": "The order does not parse; each wrong field is named"},
             503: {"description": "The ERP could not be asked (retry after the header's seconds)"},
         },
+        openapi_extra=BODY,
     )
-    async def validate_order(order: SalesOrder) -> dict[str, Any]:
+    async def validate_order(request: Request) -> dict[str, Any]:
+        order = _parse(await request.body())
         try:
             verdict = await validate(order, deps)
         except RetryableError as exc:
@@ -49,3 +59,15 @@ def orders_router(deps: OrderDeps) -> APIRouter:
         return verdict_body(verdict)
 
     return router
+
+
+def _parse(body: bytes) -> SalesOrder:
+    """The body as a canonical order, read as JSON (dates, decimals and codes as strings)."""
+    try:
+        return SalesOrder.model_validate_json(body)
+    except ValidationError as exc:
+        errors = [
+            {"loc": ["body", *error["loc"]], "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors(include_url=False)[:MAX_ERRORS]
+        ]
+        raise HTTPException(422, errors) from exc
