@@ -39,16 +39,16 @@ from decimal import Decimal
 
 from distsync.model.asn import AdvanceShipNotice
 from distsync.model.envelope import Envelope
-from distsync.model.inventory import InventoryAdjustment, InventoryReservation, InventorySnapshot
+from distsync.model.inventory import InventorySnapshot
 from distsync.model.receipts import Receipt
 from distsync.model.shipping import ShipmentConfirmation
 from distsync.rules.atp import AtpBook, PositionView, ReserveDecision, SafetyStock
 from distsync.rules.atp_events import (
     InventoryEvent,
-    adjustment_event,
+    adjustment_from_json,
     inbound_events,
     receipt_events,
-    reservation_event,
+    reservation_from_json,
     shipment_events,
     snapshot_events,
 )
@@ -168,9 +168,9 @@ class InventoryFlow:
                 snapshot = envelope.document(InventorySnapshot)
                 return snapshot_events(snapshot, self._skus.get(snapshot.warehouse_id, ()))
             case "inventory.adjusted":
-                return [adjustment_event(envelope.document(InventoryAdjustment))]
+                return [adjustment_from_json(envelope.payload)]
             case "inventory.reserved" | "inventory.reservation_released":
-                return [reservation_event(envelope.document(InventoryReservation))]
+                return [reservation_from_json(envelope.payload)]
             case "inventory.received":
                 return receipt_events(envelope.document(Receipt))
             case "shipment.confirmed":

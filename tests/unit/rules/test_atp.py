@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from distsync.model.asn import AsnPurpose
+from distsync.model.examples.fulfilment import example_inventory_adjustment
 from distsync.model.inventory import (
     AdjustmentReason,
     InventoryAdjustment,
@@ -30,9 +31,11 @@ from distsync.rules.atp_events import (
     ReservationEnded,
     StockReserved,
     adjustment_event,
+    adjustment_from_json,
     inbound_events,
     receipt_events,
     reservation_event,
+    reservation_from_json,
     snapshot_events,
 )
 from tests.unit.rules.support import SUPPLIER, Ship, notice
@@ -356,3 +359,16 @@ def test_a_receipt_of_a_notice_ends_its_inbound() -> None:
     [ended] = receipt_events(receipt)
 
     assert ended.inbound_id == expected_event.inbound_id
+
+
+def test_the_json_fast_path_reads_what_the_documents_say() -> None:
+    adjustment = example_inventory_adjustment()
+    assert adjustment_from_json(adjustment.model_dump(mode="json")) == adjustment_event(adjustment)
+    held = InventoryReservation.model_validate_json(
+        '{"reservation_id": "SO-1/1@WH-EAST", "item": {"sku": "FAS-10432"}, '
+        '"warehouse_id": "WH-EAST", "quantity": {"value": "2.5", "uom": "EA"}, '
+        '"reserved_at": "2026-03-02T09:00:00Z"}'
+    )
+    for reservation in (held, held.model_copy(update={"status": ReservationStatus.CONSUMED})):
+        as_json = reservation.model_dump(mode="json")
+        assert reservation_from_json(as_json) == reservation_event(reservation)
