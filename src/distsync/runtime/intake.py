@@ -9,6 +9,7 @@ uses internally (``outbound.*``, ``exception.*``) cannot be submitted from outsi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -100,6 +101,7 @@ class Intake:
         self._settings = settings
         self._metrics = metrics
         self._unregistered = list(subscriptions)
+        self._registering = asyncio.Lock()  # two first appends at once register once
 
     def parse(self, raw: bytes, *, origin: str = "envelope") -> Envelope:
         return parse_envelope(raw, settings=self._settings, origin=origin)
@@ -110,9 +112,11 @@ class Intake:
         return await self.accept(envelopes)
 
     async def accept(self, envelopes: Sequence[Envelope]) -> AppendResult:
-        while self._unregistered:
-            await self._log.register(self._unregistered[0])
-            self._unregistered.pop(0)
+        if self._unregistered:
+            async with self._registering:
+                while self._unregistered:
+                    await self._log.register(self._unregistered[0])
+                    self._unregistered.pop(0)
         result = await self._log.append(envelopes)
         for envelope in envelopes:
             counter = self._metrics.duplicates if envelope.event_id in result.duplicates else None

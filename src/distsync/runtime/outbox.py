@@ -5,10 +5,14 @@ A handler queues a call with ``ctx.send(...)``; it becomes an
 the handler's ack. The ``outbox`` subscription delivers those events to the
 endpoint's connector, batch by batch, grouped per destination (one bulk call
 where the connector offers ``send_batch``, concurrent single calls where it
-does not). Failures take the ordinary paths: retry with backoff, dead letter,
-replay. The request's deterministic idempotency key travels with every
-attempt, so a call repeated after a crash has no second effect at an endpoint
-that honours it.
+does not). Calls of one ``order_key`` (the event's partition key) go in the
+order they were queued, even within one batch: the batch is sent in waves,
+the n-th call of every key in wave n, and a call whose predecessor failed is
+held behind it (:class:`~distsync.runtime.worker.HeldBehind`), not sent.
+Failures take the ordinary paths: retry with backoff, dead letter, replay.
+The request's deterministic idempotency key travels with every attempt, so
+a call repeated after a crash has no second effect at an endpoint that
+honours it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from distsync.model.envelope import Envelope
 from distsync.runtime.context import OUTBOUND_EVENT, HandlerContext
 from distsync.runtime.ports import Connector, OutboundRequest, Receipt, SubscriptionSpec
 from distsync.runtime.retry import RetryPolicy
-from distsync.runtime.worker import Subscription
+from distsync.runtime.worker import HeldBehind, Subscription
 
 OUTBOX = SubscriptionSpec("outbox", (OUTBOUND_EVENT,), ordered=True)
 
@@ -55,11 +59,28 @@ class OutboxDispatcher:
         return Subscription(OUTBOX, batch_handler=self.handle, policy=policy)
 
     async def handle(self, contexts: Sequence[HandlerContext]) -> list[BaseException | None]:
-        by_destination: dict[str, list[int]] = defaultdict(list)
         requests = [outbound_request(ctx.envelope) for ctx in contexts]
-        for index, request in enumerate(requests):
-            by_destination[request.destination].append(index)
         results: list[BaseException | None] = [None] * len(contexts)
+        for wave in _waves(contexts):
+            failed = {
+                contexts[i].envelope.partition_key for i, r in enumerate(results) if r is not None
+            }
+            ready = [i for i in wave if contexts[i].envelope.partition_key not in failed]
+            for index in set(wave) - set(ready):
+                results[index] = HeldBehind("an earlier call of the same order key failed")
+            await self._send_wave(contexts, requests, ready, results)
+        return results
+
+    async def _send_wave(
+        self,
+        contexts: Sequence[HandlerContext],
+        requests: Sequence[OutboundRequest],
+        wave: Sequence[int],
+        results: list[BaseException | None],
+    ) -> None:
+        by_destination: dict[str, list[int]] = defaultdict(list)
+        for index in wave:
+            by_destination[requests[index].destination].append(index)
         groups = list(by_destination.items())
         answers = await asyncio.gather(
             *(self._send_group(dest, [requests[i] for i in idx]) for dest, idx in groups)
@@ -70,7 +91,6 @@ class OutboxDispatcher:
                     results[index] = outcome
                 else:
                     _record_receipt(contexts[index], requests[index], outcome)
-        return results
 
     async def _send_group(
         self, destination: str, requests: list[OutboundRequest]
@@ -98,6 +118,20 @@ class OutboxDispatcher:
             *(connector.send(r) for r in requests), return_exceptions=True
         )
         return list(answers)
+
+
+def _waves(contexts: Sequence[HandlerContext]) -> list[list[int]]:
+    """Wave n holds the n-th call of each partition key, in log order."""
+    seen: dict[str, int] = defaultdict(int)
+    waves: list[list[int]] = []
+    for index, ctx in enumerate(contexts):
+        key = ctx.envelope.partition_key
+        position = seen[key]
+        seen[key] += 1
+        if position == len(waves):
+            waves.append([])
+        waves[position].append(index)
+    return waves
 
 
 def _record_receipt(ctx: HandlerContext, request: OutboundRequest, receipt: Receipt) -> None:

@@ -49,6 +49,12 @@ log = get_logger(component="worker")
 DEFAULT_POLICY = RetryPolicy()
 
 
+class HeldBehind(Exception):
+    """A batch handler's answer for a delivery it did not attempt because an earlier one of
+    the same partition key failed in the batch: the delivery is released, to wait behind it
+    (on an ordered subscription it is not claimed again before that one is done)."""
+
+
 @dataclass(frozen=True)
 class Subscription:
     """A subscription and the code that handles it.
@@ -269,6 +275,8 @@ class Worker:
         return [
             Ack(ctx.delivery, ctx.effects())
             if err is None
+            else Release(ctx.delivery)
+            if isinstance(err, HeldBehind)
             else self._failed(sub, ctx.delivery, err)
             for ctx, err in zip(contexts, errors, strict=True)
         ]
