@@ -215,6 +215,18 @@ class TrytonDirectory:
         """The Tryton subdivision id for an ISO 3166-2 code (``US-OH``)."""
         return self._by_code("country.subdivision", code, "subdivision")
 
+    def find_subdivision(self, code: str) -> int | None:
+        """The subdivision id for ``code``, or None when Tryton does not have it loaded."""
+        key = ("country.subdivision", code)
+        if key not in self._codes:
+            found = self.rpc.model(
+                "country.subdivision", "search", [["code", "=", code]], 0, 1, None
+            )
+            if not found:
+                return None
+            self._codes[key] = int(found[0])
+        return self._codes[key]
+
     def remember(self, key: str, find: Callable[[], int]) -> int:
         """The id remembered under ``key``, found with ``find()`` the first time."""
         if ("", key) not in self._codes:

@@ -8,6 +8,7 @@ Mapping (canonical ``SalesOrder`` <-> ``sale.sale``)::
     customer.party_id          party.code
     ship_to                    shipment_address: an address of the customer with
                                the same street and postal code, created if missing
+                               (its region left out when Tryton has not loaded it)
     ordered_at                 sale_date (read back as midnight UTC of that date)
     requested_ship_date        shipping_date
     ship_from_warehouse_id     warehouse.code (else the landscape's ``warehouse``)
@@ -151,8 +152,13 @@ def _address_id(directory: TrytonDirectory, party_id: int, address: Address) -> 
         "postal_code": address.postal_code,
         "country": directory.country(address.country),
     }
-    if address.region:
-        values["subdivision"] = directory.subdivision(f"{address.country}-{address.region}")
+    subdivision = (
+        directory.find_subdivision(f"{address.country}-{address.region}")
+        if address.region
+        else None
+    )
+    if subdivision is not None:  # a region Tryton has not loaded: city and postal code say it
+        values["subdivision"] = subdivision
     (created,) = directory.rpc.model("party.address", "create", [values])
     return int(created)
 

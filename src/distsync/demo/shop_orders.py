@@ -57,6 +57,7 @@ class ShopBehaviour(BaseModel):
     start: datetime = datetime.fromisoformat("2026-01-05T09:30:00-05:00")
     shop_domain: str = "distsync-demo.myshopify.com"
     shipping_price: Decimal = Decimal("9.95")
+    prices: dict[str, Decimal] = Field(default_factory=dict)  # SKU -> price, over the catalogue
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ class OrderBook:
 
     def _line(self, order_id: int, index: int, sku: str, quantity: int) -> dict[str, Any]:
         title, price = CATALOGUE.get(sku, (sku.title(), "10.00"))
+        if sku in self.behaviour.prices:
+            price = f"{self.behaviour.prices[sku]:.2f}"
         return {
             "id": order_id * 10 + index + 1, "title": title, "sku": sku,
             "quantity": quantity, "price": price, "total_discount": "0.00",

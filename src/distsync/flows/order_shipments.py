@@ -67,7 +67,7 @@ async def handle_confirmed(ctx: HandlerContext, deps: OrderDeps) -> None:
         deps.policy.erp,
         "confirm_shipment",
         ctx.envelope.payload,
-        idempotency_key=f"shipment:{confirmation.shipment_id}",
+        idempotency_key=f"shipment:{number}:{confirmation.shipment_id}",
         order_key=f"erp:{number}",
     )
     order = record.sales_order()
@@ -190,7 +190,7 @@ def _fulfil(
         destination,
         FULFILMENT_OPERATION,
         body,
-        idempotency_key=f"fulfilment:{confirmation.shipment_id}",
+        idempotency_key=f"fulfilment:{confirmation.shipment_order_number}:{confirmation.shipment_id}",
     )
 
 

@@ -259,7 +259,7 @@ def shipment_events(confirmation: ShipmentConfirmation) -> list[OnHandAdjusted]:
             confirmation.warehouse_id,
             -line.shipped_quantity.value,
             confirmation.shipped_at,
-            f"shipment:{confirmation.shipment_id}/{line.line_number}",
+            f"shipment:{confirmation.warehouse_id}/{confirmation.shipment_id}/{line.line_number}",
         )
         for line in confirmation.lines
         if line.shipped_quantity.value > 0
