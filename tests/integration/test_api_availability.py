@@ -8,7 +8,6 @@ worker on a SQLite file, as in ``test_inventory_flow.py``.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ from fastapi import FastAPI
 
 from distsync.api.availability import availability_router
 from distsync.rules.atp import SafetyStock
+from distsync.testing_http import loopback_listener
 from tests.integration.test_inventory_flow import (
     EAST,
     SKU,
@@ -39,7 +39,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[World, httpx.AsyncClient
     world = World(tmp_path, SafetyStock(default=Decimal(2)))
     app = FastAPI()
     app.include_router(availability_router(world.flow))
-    listener = socket.create_server(("127.0.0.1", 0))  # listening before uvicorn runs
+    listener = loopback_listener()  # listening before uvicorn runs
     port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
     serving = asyncio.create_task(server.serve(sockets=[listener]))

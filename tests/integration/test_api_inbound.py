@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from distsync.bootstrap import Services, build
 from distsync.formats.x12.ack_read import read_acknowledgements
 from distsync.model.examples import example_asn, example_invoice, example_po_ack
 from distsync.runtime.ports import EventFilter
+from distsync.testing_http import loopback_listener
 from tests.integration.x12_partner_files import (
     group_text,
     interchange,
@@ -46,7 +46,7 @@ class Api:
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     services = build(landscape(tmp_path))
     app = create_app(services)
-    listener = socket.create_server(("127.0.0.1", 0))  # listening before uvicorn runs
+    listener = loopback_listener()  # listening before uvicorn runs
     port = listener.getsockname()[1]
     config = uvicorn.Config(app, log_config=None, access_log=False)
     server = uvicorn.Server(config)

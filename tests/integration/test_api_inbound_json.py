@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from distsync.model.examples import (
     variant,
 )
 from distsync.runtime.ports import EventFilter, StoredEvent
+from distsync.testing_http import loopback_listener
 from tests.integration.x12_partner_files import landscape
 
 DOCUMENTS = EventFilter(
@@ -79,7 +79,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     app = FastAPI()  # the inbound routes in api/app.py's order: X12 first, then JSON
     app.include_router(inbound_router(services))
     app.include_router(inbound_json_router(services))
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = loopback_listener()
     port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
     serving = asyncio.create_task(server.serve(sockets=[listener]))

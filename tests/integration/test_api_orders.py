@@ -8,7 +8,6 @@ served by uvicorn on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 import uvicorn
 
 from distsync.api.app import create_app
+from distsync.testing_http import loopback_listener
 from tests.integration.orders_world import EAST, OrdersWorld, order
 
 pytestmark = pytest.mark.asyncio
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.asyncio
 async def served(tmp_path: Path) -> AsyncIterator[tuple[OrdersWorld, httpx.AsyncClient]]:
     world = OrdersWorld.open(tmp_path)
     await world.stock(EAST, {"FAS-100": 10, "FAS-200": 1})
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = loopback_listener()
     port = listener.getsockname()[1]
     app = create_app(world.services)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))

@@ -8,7 +8,6 @@ clock.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from distsync.api.app import create_app
 from distsync.errors import RetryableError
 from distsync.model.examples import variant
 from distsync.model.examples.procurement import example_po_ack, example_purchase_order
+from distsync.testing_http import loopback_listener
 from tests.integration.procure_world import PO, ProcureWorld
 from tests.integration.test_procure_flow import first_pallet, receipt_of
 from tests.integration.test_procure_queries import dearer_invoice
@@ -47,7 +47,7 @@ class Api:
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     world = ProcureWorld.open(tmp_path, ack_deadline_hours=4, asn_date_tolerance_days=2)
-    listener = socket.create_server(("127.0.0.1", 0))  # listening before uvicorn runs
+    listener = loopback_listener()  # listening before uvicorn runs
     port = listener.getsockname()[1]
     config = uvicorn.Config(create_app(world.services), log_config=None, access_log=False)
     server = uvicorn.Server(config)

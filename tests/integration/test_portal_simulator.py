@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -29,7 +28,7 @@ from distsync.model.examples import example_purchase_order, variant
 from distsync.model.invoices import Invoice
 from distsync.model.procurement import AckLineStatus, AckStatus, PoAcknowledgement
 from distsync.runtime.ports import EventFilter, OutboundRequest
-from distsync.testing_http import HttpEndpointSimulator, RecordedRequest, Reply
+from distsync.testing_http import HttpEndpointSimulator, RecordedRequest, Reply, loopback_listener
 from tests.integration.x12_partner_files import landscape
 from tests.integration.x12_partner_helpers import fixed_clock, partner_process, wait_for
 
@@ -242,7 +241,7 @@ async def distsync(tmp_path: Path) -> AsyncIterator[tuple[Services, str]]:
     services = build(landscape(tmp_path, globex=globex))
     app = FastAPI()
     app.include_router(inbound_json_router(services))
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = loopback_listener()
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:

@@ -33,7 +33,7 @@ from distsync.demo.carrier_sim import CarrierSimulator
 from distsync.errors import ConfigError
 from distsync.flows.shipping_rates import RateQuoting, ShippingSettings
 from distsync.model.rates import RateRequest
-from distsync.testing_http import HttpEndpointSimulator, Reply
+from distsync.testing_http import HttpEndpointSimulator, Reply, loopback_listener
 
 NOWHERE = "http://127.0.0.1:9/tracking"  # the carriers send no tracking events here
 REQUEST = {
@@ -66,7 +66,7 @@ async def served(urls: Mapping[str, str], deadline_ms: int) -> AsyncIterator[htt
     quoting = RateQuoting(sources, settings.deadline_seconds)
     app = FastAPI()
     app.include_router(shipping_rates_router(quoting))
-    listener = socket.create_server(("127.0.0.1", 0))  # listening before uvicorn runs
+    listener = loopback_listener()  # listening before uvicorn runs
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from distsync.config import build_landscape
 from distsync.demo.shop_orders import OrderBook, ShopBehaviour
 from distsync.demo.shop_sim import ShopSimulator
 from distsync.runtime.ports import EventFilter, StoredEvent
+from distsync.testing_http import loopback_listener
 from tests.integration.x12_partner_files import landscape_data
 
 SECRET = "shop-simulator-secret"
@@ -60,7 +60,7 @@ async def serving(tmp_path: Path) -> AsyncIterator[Distsync]:
         }
     }
     services = build(build_landscape(data, base_dir=tmp_path))
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = loopback_listener()
     config = uvicorn.Config(create_app(services), log_config=None, access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +35,7 @@ from distsync.flows import logistics
 from distsync.flows.logistics_state import load_shipment
 from distsync.model.tracking import Milestone
 from distsync.runtime.ports import EventFilter, StoredEvent
+from distsync.testing_http import loopback_listener
 from tests.integration.x12_partner_files import landscape_data
 
 SECRET = "hush-carrier-secret"
@@ -117,7 +117,7 @@ async def serving(tmp_path: Path) -> AsyncIterator[Api]:
     services = build(landscape, overrides=Overrides(subscriptions=flow))
     app = FastAPI()
     app.include_router(carrier_webhook_router(services))
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = loopback_listener()
     port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
     task = asyncio.create_task(server.serve(sockets=[listener]))

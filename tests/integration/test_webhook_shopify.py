@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +26,7 @@ from distsync.config import build_landscape
 from distsync.formats.shopify import sequence_of
 from distsync.runtime.messages import Ack, SubscriptionSpec
 from distsync.runtime.ports import EventFilter, StoredEvent
+from distsync.testing_http import loopback_listener
 from tests.integration.x12_partner_files import landscape_data
 from tests.unit.test_shopify_mapper import shopify_order
 
@@ -83,7 +83,7 @@ async def serving(data: dict[str, Any], tmp_path: Path) -> AsyncIterator[Api]:
     services = build(build_landscape(data, base_dir=tmp_path))
     app = FastAPI()
     app.include_router(shopify_router(services))
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = loopback_listener()
     port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
     task = asyncio.create_task(server.serve(sockets=[listener]))
