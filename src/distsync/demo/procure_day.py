@@ -1,12 +1,15 @@
-"""``distsync demo``: a procure-to-pay day on a real local Tryton, with simulated partners.
+"""``distsync demo``: a procure-to-pay day, then an order-to-cash day, on a real local Tryton.
 
 ``run_demo(base_dir)`` starts over under ``base_dir/var`` (database, Tryton
 sandbox copy, landscape file), brings up the stage (``procure_stage``), plays
 the story (``procure_story``), then checks what the day came to
-(``procure_outcome``) and prints a summary. It returns 0 only when every
-check holds: non-zero when Tryton's stock or the orders' received
-quantities differ from what the warehouse received, when anything is left
-in a dead letter or open exception, or when a step did not happen in time.
+(``procure_outcome``) and prints a summary. On the same Tryton it then plays
+the order-to-cash day (``otc_day``). It returns 0 only when every check of
+both days holds: non-zero when Tryton's stock or the orders' received
+quantities differ from what the warehouse received, when an order is not
+shipped, delivered and invoiced as the warehouses and carrier said, when the
+reconciliation leaves an unexplained variance, when anything is left in a
+dead letter or open exception, or when a step did not happen in time.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 import structlog
 from rich.console import Console
 
+from distsync.demo.otc_day import play_order_to_cash_day
+from distsync.demo.otc_report import OtcReporter
 from distsync.demo.procure_outcome import assess
 from distsync.demo.procure_report import ProcureReporter
 from distsync.demo.procure_stage import Stage, default_behaviours
@@ -66,7 +71,9 @@ async def _day(stage: Stage, report: ProcureReporter) -> int:
     report.checks(outcome.checks)
     assert stage.landscape_file is not None
     report.next_steps(stage.landscape_file)
-    return 0 if all(check.passed for check in outcome.checks) else 1
+    procured = all(check.passed for check in outcome.checks)
+    sold = await play_order_to_cash_day(stage.var, OtcReporter(report.console), tryton=stage.tryton)
+    return 0 if procured and sold == 0 else 1
 
 
 def _start_over(var: Path) -> None:
