@@ -56,7 +56,7 @@ from distsync.config_inventory import InventoryPolicy
 from distsync.errors import ConfigError
 from distsync.flows.ports import EventSink, StateStore
 from distsync.model.envelope import Envelope
-from distsync.runtime.context import OUTBOUND_EVENT
+from distsync.runtime.context import OUTBOUND_EVENT, outbound_keys, outbound_payload
 from distsync.runtime.outbox import OUTBOX
 from distsync.runtime.ports import DeliveryState, DeliveryStateKind
 
@@ -225,26 +225,23 @@ class AvailabilityFeed:
         return any(s.subscription == OUTBOX.name and s.state in WAITING for s in states)
 
     def _outbound(self, target: FeedTarget, sku: str, figure: int, number: int) -> Envelope:
-        """The event ``ctx.send`` would write for this call (see ``runtime.context``)."""
+        """The event ``ctx.send`` writes for this call, appended outside a handler."""
         key = f"availability:{target.channel}:{sku}:{number}:{figure}"
         body = {"sku": sku, "location_id": target.location, "available": figure}
-        payload = {
-            "destination": target.system,
-            "operation": OPERATION,
-            "idempotency_key": key,
-            "body": body,
-        }
+        event_key, partition = outbound_keys(
+            target.system, key, order_key=f"availability:{target.channel}:{sku}"
+        )
         now = self._clock()
         return Envelope(
             type=OUTBOUND_EVENT,
             schema_version=1,
             source_system=SOURCE,
             correlation_id=f"availability:{sku}",
-            idempotency_key=f"outbound:{target.system}:{key}",
-            partition_key=f"{target.system}:availability:{target.channel}:{sku}",
+            idempotency_key=event_key,
+            partition_key=partition,
             occurred_at=now,
             received_at=now,
-            payload=payload,
+            payload=outbound_payload(target.system, OPERATION, body, key),
         )
 
 

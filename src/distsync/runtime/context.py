@@ -102,18 +102,32 @@ class HandlerContext:
         Calls with the same ``order_key`` (say, one business document) reach the
         endpoint in the order they were queued; by default each call is its own key.
         """
-        payload = {
-            "destination": destination,
-            "operation": operation,
-            "idempotency_key": idempotency_key,
-            "body": dict(body),
-        }
-        return self.emit(
-            OUTBOUND_EVENT,
-            payload,
-            idempotency_key=f"outbound:{destination}:{idempotency_key}",
-            partition_key=f"{destination}:{order_key or idempotency_key}",
-        )
+        key, partition = outbound_keys(destination, idempotency_key, order_key)
+        payload = outbound_payload(destination, operation, body, idempotency_key)
+        return self.emit(OUTBOUND_EVENT, payload, idempotency_key=key, partition_key=partition)
 
     def effects(self) -> Effects:
         return Effects(tuple(self._emitted), tuple(self._writes))
+
+
+def outbound_payload(
+    destination: str, operation: str, body: Mapping[str, Any], idempotency_key: str
+) -> dict[str, Any]:
+    """The payload of an ``outbound.requested`` event: the call the outbox makes."""
+    return {
+        "destination": destination,
+        "operation": operation,
+        "idempotency_key": idempotency_key,
+        "body": dict(body),
+    }
+
+
+def outbound_keys(
+    destination: str, idempotency_key: str, order_key: str | None = None
+) -> tuple[str, str]:
+    """The event's own idempotency key, and its partition key (calls of one ``order_key``
+    reach the endpoint in order)."""
+    return (
+        f"outbound:{destination}:{idempotency_key}",
+        f"{destination}:{order_key or idempotency_key}",
+    )
