@@ -10,9 +10,9 @@ until terminated, one of two ways:
   each answer carrying ``Server-Timing: app;dur=<ms>``, the time from the
   request reaching the app until its response starts.
 
-They differ in one thing: ``serve`` binds the socket before uvicorn starts
-(``socket.create_server``), and asyncio turns Nagle's algorithm off only on
-connections of a socket made with ``IPPROTO_TCP``; uvicorn's own socket is.
+``serve`` binds the socket before uvicorn starts (``distsync.server.listen``,
+with ``TCP_NODELAY`` set, as asyncio sets it only on sockets made with
+``IPPROTO_TCP``; uvicorn's own socket has it too).
 """
 
 from __future__ import annotations

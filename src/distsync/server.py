@@ -103,7 +103,7 @@ async def _run_worker(services: Services, stop: asyncio.Event) -> None:
 
 
 async def _run_api(services: Services, host: str, port: int, stop: asyncio.Event) -> None:
-    listener = _listen(host, port)
+    listener = listen(host, port)
     config = uvicorn.Config(
         create_app(services, stopping=stop),
         host=host,
@@ -128,7 +128,7 @@ async def _exit_when(stop: asyncio.Event, api: uvicorn.Server) -> None:
     api.should_exit = True
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
     """Bind before serving, so that a taken port is a clear error and not an exit inside uvicorn."""
     try:
         listener = socket.create_server((host, port))

@@ -1,8 +1,9 @@
 """``GET /v1/availability`` over real HTTP: the inventory flow's book as JSON.
 
-The router is mounted on its own FastAPI app (the main app does not include
-it yet) and served by uvicorn on 127.0.0.1; the book is fed through the real
-worker on a SQLite file, as in ``test_inventory_flow.py``.
+The router is mounted on its own FastAPI app (``create_app`` mounts it too,
+when the services have an inventory flow) and served by uvicorn on
+127.0.0.1; the book is fed through the real worker on a SQLite file, as in
+``test_inventory_flow.py``.
 """
 
 from __future__ import annotations
