@@ -388,7 +388,10 @@ async def test_the_rate_limit_holds_under_a_backlog_of_1000_calls(
     receipts = await asyncio.gather(*(connector.send(request(f"k-{n}")) for n in range(1000)))
 
     arrivals = [r.monotonic for r in endpoint.requests]
-    assert len(receipts) == len(arrivals) == 1000
+    assert len(receipts) == 1000
+    # every call arrived; one the policy sent again after a reset on a busy machine is the
+    # same call (same key), and it still counts against the quota
+    assert len({r.idempotency_key for r in endpoint.requests}) == 1000
     assert most_in_any_window(arrivals) <= quota
     assert time.monotonic() - started >= (1000 - quota) / quota
 
