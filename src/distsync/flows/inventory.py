@@ -98,14 +98,7 @@ class InventoryFlow:
 
     def apply(self, envelope: Envelope) -> int:
         """Convert and apply one logged event; how many rule events changed the book."""
-        self._book.advance_to(self._clock().date())
-        changed = 0
-        for event in self._convert(envelope):
-            self._skus.setdefault(event.warehouse_id, set()).add(event.sku)
-            if self._book.apply(event):
-                changed += 1
-                self._changed(event.sku)
-        return changed
+        return self.apply_now(self._convert(envelope))
 
     async def rebuild(self, log: LogInspector, page: int = PAGE) -> int:
         """Apply every inventory event of ``log``, oldest first; how many were read.
@@ -153,6 +146,18 @@ class InventoryFlow:
             self._skus.setdefault(warehouse_id, set()).add(sku)
             self._changed(sku)
         return decision
+
+    def apply_now(self, events: Iterable[InventoryEvent]) -> int:
+        """Apply rule events at once, together (a shipment and the reservations it ends);
+        the caller logs them, and the logged events then change nothing here."""
+        self._book.advance_to(self._clock().date())
+        changed = 0
+        for event in events:
+            self._skus.setdefault(event.warehouse_id, set()).add(event.sku)
+            if self._book.apply(event):
+                changed += 1
+                self._changed(event.sku)
+        return changed
 
     def skus(self) -> list[str]:
         """Every SKU with a position in some warehouse, sorted."""

@@ -13,7 +13,7 @@ orders for the last units cannot both get them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +25,7 @@ from distsync.flows.order_terms import TermsCache
 from distsync.flows.ports import ExceptionDesk
 from distsync.model.sales import SalesOrder
 from distsync.rules.atp import ReserveDecision
+from distsync.rules.atp_events import InventoryEvent
 
 __all__ = ["OrderDeps", "StockBook"]
 
@@ -43,6 +44,8 @@ class StockBook(Protocol):
     def reserve(
         self, sku: str, warehouse_id: str, quantity: Decimal, reservation_id: str, at: datetime
     ) -> ReserveDecision: ...
+
+    def apply_now(self, events: Iterable[InventoryEvent]) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,12 @@ shipment order (``<order>-<warehouse>``). For a shipment not seen before:
 
 - the ERP's outgoing shipment is done with the shipped quantities
   (``confirm_shipment``, in order after the portion's ``create_sales_order``);
-- the portion's reservations are consumed (``inventory.reservation_released``);
-  the shipped stock leaves the book through the inventory flow, which reads
-  ``shipment.confirmed`` itself;
+- the portion's reservations are consumed (``inventory.reservation_released``)
+  and the shipped stock leaves the book, both in the book at once
+  (``StockBook.apply_now``): applied apart, through the inventory flow's
+  own partitions, the reservation could end before the shipped quantity
+  leaves and the item would look available again in between. The logged
+  events then change nothing in the book, and rebuild it after a restart;
 - each tracking number is indexed to the order, and the channel gets a
   fulfilment with them (``fulfillments`` to the shop's admin system);
 - a line shipped short becomes a backorder on the order, or, with
@@ -34,6 +37,7 @@ from distsync.model.inventory import InventoryReservation, ReservationStatus
 from distsync.model.sales import SalesOrder
 from distsync.model.shipping import ShipmentConfirmation
 from distsync.model.units import Quantity
+from distsync.rules.atp_events import InventoryEvent, reservation_event, shipment_events
 from distsync.rules.tolerances import plain
 from distsync.runtime.context import HandlerContext
 
@@ -71,7 +75,8 @@ async def handle_confirmed(ctx: HandlerContext, deps: OrderDeps) -> None:
         order_key=f"erp:{number}",
     )
     order = record.sales_order()
-    _consume(ctx, order, portion, confirmation.shipped_at)
+    ended = _consume(ctx, order, portion, confirmation.shipped_at)
+    deps.stock.apply_now([*shipment_events(confirmation), *ended])
     _index_tracking(ctx, order.order_number, portion)
     _fulfil(ctx, deps, order, confirmation)
     _short(ctx, deps, record, portion)
@@ -131,7 +136,11 @@ def _tracking_numbers(confirmation: ShipmentConfirmation) -> list[str]:
     return list(dict.fromkeys(n for n in numbers if n))
 
 
-def _consume(ctx: HandlerContext, order: SalesOrder, portion: Portion, at: datetime) -> None:
+def _consume(
+    ctx: HandlerContext, order: SalesOrder, portion: Portion, at: datetime
+) -> list[InventoryEvent]:
+    """Log the portion's reservations as consumed; the book's events that end them."""
+    ended: list[InventoryEvent] = []
     for line_number, quantity in portion.allocated.items():
         line = order.line(line_number)
         if line is None:
@@ -153,6 +162,8 @@ def _consume(ctx: HandlerContext, order: SalesOrder, portion: Portion, at: datet
             idempotency_key=f"{RELEASED_EVENT}:{reservation_id}",
             partition_key=f"{line.item.sku}@{portion.warehouse_id}",
         )
+        ended.append(reservation_event(consumed))
+    return ended
 
 
 def _index_tracking(ctx: HandlerContext, order_number: str, portion: Portion) -> None:
