@@ -179,7 +179,9 @@ class InventoryFlow:
             case "inventory.received":
                 return receipt_events(envelope.document(Receipt))
             case "shipment.confirmed":
-                return shipment_events(envelope.document(ShipmentConfirmation))
+                return shipment_events(
+                    envelope.document(ShipmentConfirmation), envelope.received_at
+                )
             case "inventory.inbound_expected":
                 return inbound_events(envelope.document(AdvanceShipNotice))
             case _:

@@ -247,18 +247,28 @@ def receipt_events(receipt: Receipt) -> list[InboundEnded]:
     ]
 
 
-def shipment_events(confirmation: ShipmentConfirmation) -> list[OnHandAdjusted]:
-    """What a shipment takes off the shelf, per line, as of the time it shipped.
+def shipment_events(
+    confirmation: ShipmentConfirmation, received_at: datetime | None = None
+) -> list[OnHandAdjusted]:
+    """What a shipment takes off the shelf, per line, as of the later of its ship time and
+    ``received_at`` (when we learned of it).
 
-    A count taken after ``shipped_at`` already lacks the goods, so it
-    supersedes these, as it does any adjustment before it.
+    A 945 often gives the ship date only (midnight), earlier than the morning's
+    count, which would then wrongly supersede the shipment. Taking the later
+    time can count a shipment twice until the next count (one counted after
+    it shipped but reported before its 945): stock looks lower, never higher.
     """
+    at = (
+        confirmation.shipped_at
+        if received_at is None
+        else max(confirmation.shipped_at, received_at)
+    )
     return [
         OnHandAdjusted(
             line.item.sku,
             confirmation.warehouse_id,
             -line.shipped_quantity.value,
-            confirmation.shipped_at,
+            at,
             f"shipment:{confirmation.warehouse_id}/{confirmation.shipment_id}/{line.line_number}",
         )
         for line in confirmation.lines
