@@ -35,6 +35,7 @@ from distsync.config_inventory import InventoryPolicy
 from distsync.config_policy import DeliveryPolicy
 from distsync.config_x12 import X12Identity
 from distsync.errors import ConfigError
+from distsync.redaction import register_secret
 
 Scalar = str | int | float | bool
 Profile = Literal["embedded", "postgres", "cluster"]
@@ -248,6 +249,11 @@ class SecretRefs(_Model):
 
     def secret(self, name: str) -> str:
         """Read secret ``name`` (``password``, ``token``) now, from its variable or file."""
+        value = self._read_secret(name)
+        register_secret(value)  # never written out again: see distsync.redaction
+        return value
+
+    def _read_secret(self, name: str) -> str:
         if (variable := self.secret_env.get(f"{name}_env")) is not None:
             if (value := os.environ.get(variable)) is None:
                 raise ConfigError(f"environment variable {variable} ({name}) is not set")
