@@ -33,6 +33,7 @@ from distsync.flows import (
     procure,
     reconcile,
 )
+from distsync.flows.as2_certificates import CertificateWatch, watched_certificates
 from distsync.flows.inventory import InventoryFlow
 from distsync.flows.inventory_feed import AvailabilityFeed, feed_targets
 from distsync.flows.order_deps import OrderDeps
@@ -89,6 +90,7 @@ class Services:
     shipping_rates: RateQuoting | None = None
     orders: OrderDeps | None = None
     feed: AvailabilityFeed | None = None
+    certificates: CertificateWatch | None = None
 
     def worker(self, consumer: str | None = None) -> Worker:
         runtime = self.landscape.runtime
@@ -165,6 +167,8 @@ def build(landscape: Landscape, *, overrides: Overrides | None = None) -> Servic
     services.inventory = inventory
     services.shipping_rates = shipping_rates(landscape, chosen.rate_sources)
     services.orders = orders
+    if watched_certificates(landscape):
+        services.certificates = CertificateWatch(landscape, registry=metrics.registry, clock=clock)
     services.jobs.extend(jobs_of(services))
     return services
 

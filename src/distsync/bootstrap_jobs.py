@@ -18,19 +18,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from distsync.connectors.policy import innermost
 from distsync.errors import ConfigError
 from distsync.flows import reconcile
+from distsync.flows.as2_certificates import CHECK_EVERY_SECONDS
 from distsync.flows.master_data import MasterDataSource, refresh_master_data
 from distsync.flows.ports import PurchaseOrderFeed
 from distsync.flows.procure_alerts import OverdueWatch
 from distsync.flows.procure_poll import poll_purchase_orders
 from distsync.flows.reconcile import StockSource
 from distsync.flows.reconcile_settings import ReconcileSettings
-from distsync.partners.inbox import directory_partners, receive_folder
+from distsync.partners.inbox import FolderReceiver, directory_partners
 from distsync.partners.x12_in import X12Inbound
 from distsync.runtime.scheduler import Job
 from distsync.store.ports import ReferenceData
@@ -52,7 +52,14 @@ def jobs_of(services: Services) -> list[Job]:
         *procure_jobs(services),
         *feed_jobs(services),
         *reconcile_jobs(services),
+        *certificate_jobs(services),
     ]
+
+
+def certificate_jobs(services: Services) -> list[Job]:
+    """AS2 certificates checked at start-up and daily: an expiry gauge and warnings."""
+    watch = services.certificates
+    return [] if watch is None else [Job("as2-certificates", CHECK_EVERY_SECONDS, watch.run)]
 
 
 def feed_jobs(services: Services) -> list[Job]:
@@ -134,11 +141,13 @@ def inbox_jobs(services: Services) -> list[Job]:
         landscape=landscape, log=services.backend, intake=services.intake, clock=services.clock
     )
     return [
-        Job(f"inbox:{name}", INBOX_SECONDS, partial(_receive_folder, inbound, name, folder))
+        Job(
+            f"inbox:{name}", INBOX_SECONDS, partial(_receive, FolderReceiver(inbound, name, folder))
+        )
         for name, folder in directory_partners(landscape).items()
     ]
 
 
-async def _receive_folder(inbound: X12Inbound, partner: str, folder: Path) -> bool:
-    outcomes = await receive_folder(inbound, partner, folder, limit=INBOX_PAGE)
+async def _receive(receiver: FolderReceiver) -> bool:
+    outcomes = await receiver.receive(INBOX_PAGE)
     return len(outcomes) >= INBOX_PAGE

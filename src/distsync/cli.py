@@ -21,6 +21,7 @@ import typer
 from distsync import cli_render as render
 from distsync import server
 from distsync.bootstrap import Services, build
+from distsync.cli_auth import auth_app
 from distsync.cli_edi import edi_app
 from distsync.cli_erp import erp_app
 from distsync.cli_feed import feed_app
@@ -78,6 +79,7 @@ app.add_typer(xref_app, name="xref")
 app.add_typer(procure_app, name="procure")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(feed_app, name="feed")
+app.add_typer(auth_app, name="auth")
 
 
 @app.callback()

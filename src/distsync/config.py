@@ -31,8 +31,11 @@ from pydantic import (
     model_validator,
 )
 
+from distsync.config_api import ApiPolicy
+from distsync.config_as2 import As2Settings
 from distsync.config_inventory import InventoryPolicy
 from distsync.config_policy import DeliveryPolicy
+from distsync.config_security import SecurityConfig, check_partners
 from distsync.config_x12 import X12Identity
 from distsync.errors import ConfigError
 from distsync.redaction import register_secret
@@ -286,13 +289,31 @@ class SystemConfig(SecretRefs):
 
 class Channel(SecretRefs):
     """How a partner's documents travel: ``as2`` needs ``as2_id``, ``sftp`` a ``url``,
-    ``directory`` a ``path`` (relative to the landscape file's folder)."""
+    ``directory`` a ``path`` (relative to the landscape file's folder).
+
+    An ``as2`` channel is used only with ``certificate_file`` (the partner's PEM
+    certificate: it verifies what the partner signs, and we encrypt to it) and
+    ``url`` (where we send); building the services checks them. The other AS2
+    keys have safe defaults and are refused on other transports (``docs/as2.md``).
+    """
 
     transport: TransportName
     url: Url | None = None
     as2_id: str | None = Field(None, min_length=1, max_length=128)
     user: str | None = None
     path: str | None = None
+    sign: bool = Field(True, description="as2: sign what we send with our key")
+    encrypt: bool = Field(True, description="as2: encrypt what we send to the partner")
+    mdn: Literal["sync", "async"] = Field(
+        "sync", description="as2: the partner answers its MDN at once, or later to as2.mdn_url"
+    )
+    require_signed: bool = Field(True, description="as2: refuse unsigned messages")
+    require_encrypted: bool = Field(True, description="as2: refuse unencrypted messages")
+    encryption: Literal["aes_256_cbc", "aes_192_cbc", "aes_128_cbc", "tripledes_192_cbc"] = (
+        "aes_256_cbc"
+    )
+    digest: Literal["sha256", "sha384", "sha512", "sha1"] = "sha256"
+    signature: Literal["rsassa_pkcs1v15", "rsassa_pss"] = "rsassa_pkcs1v15"
 
     @field_validator("path")
     @classmethod
@@ -307,6 +328,20 @@ class Channel(SecretRefs):
         if needs is not None and getattr(self, needs) is None:
             raise ValueError(f"transport {self.transport} needs {needs}")
         return self
+
+    @model_validator(mode="after")
+    def _as2_keys_only_on_as2(self) -> Channel:
+        fields = type(self).model_fields
+        given = sorted(k for k in AS2_CHANNEL_KEYS if getattr(self, k) != fields[k].default)
+        if self.transport != "as2" and given:
+            raise ValueError(f"{', '.join(given)}: only an as2 channel takes these keys")
+        return self
+
+
+AS2_CHANNEL_KEYS = frozenset(
+    {"sign", "encrypt", "mdn", "require_signed", "require_encrypted", "encryption", "digest",
+     "signature"}
+)  # fmt: skip
 
 
 class Partner(_Model):
@@ -555,6 +590,9 @@ class Landscape(_Model):
     partners: dict[Name, Partner] = {}
     flows: Flows = Flows()
     x12: X12Identity | None = None  # our own interchange identity, when we trade X12
+    security: SecurityConfig | None = None  # who may call the HTTP API; None: open on loopback
+    api: ApiPolicy = ApiPolicy()  # rate limits and body limits of the HTTP API
+    as2: As2Settings | None = None  # our own AS2 identity, when a partner trades over AS2
 
     @model_validator(mode="before")
     @classmethod
@@ -563,6 +601,12 @@ class Landscape(_Model):
             return data
         given = {key: value for key, value in data.items() if value is not None}
         return {"runtime": {}} | given  # validated, so its paths resolve against base_dir
+
+    @model_validator(mode="after")
+    def _security_partners_declared(self) -> Landscape:
+        if self.security is not None and (problems := check_partners(self.security, self.partners)):
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _carriers_are_systems_with_a_url(self) -> Landscape:

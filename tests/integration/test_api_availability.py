@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from distsync.api.auth import OpenAuthenticator
 from distsync.api.availability import availability_router
 from distsync.rules.atp import SafetyStock
 from distsync.testing_http import loopback_listener
@@ -39,6 +40,7 @@ pytestmark = pytest.mark.asyncio
 async def served(tmp_path: Path) -> AsyncIterator[tuple[World, httpx.AsyncClient]]:
     world = World(tmp_path, SafetyStock(default=Decimal(2)))
     app = FastAPI()
+    app.state.authenticator = OpenAuthenticator()  # no security section: open
     app.include_router(availability_router(world.flow))
     listener = loopback_listener()  # listening before uvicorn runs
     port = listener.getsockname()[1]

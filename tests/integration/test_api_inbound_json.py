@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from distsync.api.auth import OpenAuthenticator
 from distsync.api.inbound import inbound_router
 from distsync.api.inbound_json import inbound_json_router
 from distsync.bootstrap import Services, build
@@ -77,6 +78,7 @@ class Api:
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     services = build(landscape(tmp_path, globex=GLOBEX, east=EAST, bluebird=BLUEBIRD))
     app = FastAPI()  # the inbound routes in api/app.py's order: X12 first, then JSON
+    app.state.authenticator = OpenAuthenticator()  # no security section: open
     app.include_router(inbound_router(services))
     app.include_router(inbound_json_router(services))
     listener = loopback_listener()

@@ -347,7 +347,7 @@ async def test_a_channel_token_is_sent_as_a_bearer_token(
 @pytest.mark.parametrize(
     ("channel", "own", "refusal"),
     [
-        ({"transport": "as2", "as2_id": "ACME-AS2"}, True, "transport as2 is not available yet"),
+        ({"transport": "as2", "as2_id": "ACME-AS2"}, True, "transport as2 needs url"),
         ({"transport": "sftp", "url": "sftp://127.0.0.1/in"}, True, "sftp is not available yet"),
         ({"transport": "http", "url": "http://127.0.0.1:9"}, False, "no x12 identity of our own"),
     ],

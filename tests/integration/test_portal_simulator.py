@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from distsync.api.auth import OpenAuthenticator
 from distsync.api.inbound_json import DOCUMENT_EVENTS, inbound_json_router
 from distsync.bootstrap import Services, build
 from distsync.connectors.http_json_endpoint import HttpJsonEndpoint
@@ -240,6 +241,7 @@ async def distsync(tmp_path: Path) -> AsyncIterator[tuple[Services, str]]:
     globex = {"kind": "supplier", "sends": ["json-po_ack", "json-asn", "json-invoice"]}
     services = build(landscape(tmp_path, globex=globex))
     app = FastAPI()
+    app.state.authenticator = OpenAuthenticator()  # no security section: open
     app.include_router(inbound_json_router(services))
     listener = loopback_listener()
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))

@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from distsync.api.auth import OpenAuthenticator
 from distsync.api.shipping_rates import shipping_rates_router
 from distsync.config import build_landscape
 from distsync.connectors.carrier_rates import carrier_rate_sources
@@ -65,6 +66,7 @@ async def served(urls: Mapping[str, str], deadline_ms: int) -> AsyncIterator[htt
     sources = carrier_rate_sources(landscape.systems, settings.carriers)
     quoting = RateQuoting(sources, settings.deadline_seconds)
     app = FastAPI()
+    app.state.authenticator = OpenAuthenticator()  # no security section: open
     app.include_router(shipping_rates_router(quoting))
     listener = loopback_listener()  # listening before uvicorn runs
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))

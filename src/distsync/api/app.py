@@ -1,44 +1,71 @@
-"""The HTTP application: health probes, Prometheus metrics, inbound X12, cross-references.
+"""The HTTP application: inbound documents, synchronous APIs, the operations API, health.
 
 ``create_app(services)`` takes what ``bootstrap.build`` made (anything with a
 ``backend``, ``metrics`` and a ``clock``; ``api`` sits below ``bootstrap`` and
-does not import it). The backlog gauges are refreshed from the backend's
-stats at every scrape, so they are right whichever process does the work.
+does not import it) and assembles, in this order:
+
+1. the authenticator (``api/auth.py``) from the landscape's ``security``
+   section, kept in ``app.state.authenticator`` for ``principal.require``;
+   without that section the API is open, and may listen on loopback only;
+2. the problem handlers (``api/problems.py``): every error, from every route,
+   answers ``application/problem+json``, mapped once from the taxonomy;
+3. the gateway middleware (``api/middleware.py``): correlation id and
+   ``traceparent``, request size limits, rate limits per client and route group;
+4. the routers: the token endpoint and JWKS (with ``security``), inbound
+   (X12, JSON, AS2, webhooks), the synchronous APIs, cross-references,
+   procurement views, the operations API, ``/metrics`` and the probes.
+
+The backlog gauges are refreshed from the backend's stats at every scrape,
+so they are right whichever process does the work.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Protocol
 
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from distsync.api.as2 import As2Backend, as2_router
+from distsync.api.auth import CredentialAuthenticator, OpenAuthenticator, build_authenticator
 from distsync.api.availability import availability_router
 from distsync.api.health import PROBE_TIMEOUT_SECONDS, health_router
 from distsync.api.inbound import InboundServices, inbound_router
 from distsync.api.inbound_json import inbound_json_router
+from distsync.api.middleware import install_gateway
+from distsync.api.ops import ops_router
+from distsync.api.ops_common import OpsBackend, OpsServices
 from distsync.api.orders import orders_router
+from distsync.api.principal import OPS_READ, require
+from distsync.api.problems import install_problem_handlers
 from distsync.api.procure import ProcureBackend, procure_router
 from distsync.api.shipping_rates import RateQuoter, shipping_rates_router
+from distsync.api.token import token_router
 from distsync.api.webhooks_carrier import carrier_webhook_router
 from distsync.api.webhooks_shopify import shopify_router
 from distsync.api.xref import xref_router
 from distsync.flows.inventory import InventoryFlow
 from distsync.flows.order_deps import OrderDeps
-from distsync.runtime.ports import SubscriptionStats
+from distsync.runtime.ports import DocumentWriter, SubscriptionStats
 from distsync.store.ports import CrossReferences
 from distsync.telemetry import Metrics, get_logger
 
 log = get_logger(component="api")
 
 
-class AppServices(InboundServices, Protocol):
+class AppBackend(ProcureBackend, OpsBackend, As2Backend, DocumentWriter, Protocol):
+    """What the routes need of the backend: the procurement views and the operations."""
+
+
+class AppServices(InboundServices, OpsServices, Protocol):
     """What the app needs of the services (``bootstrap.Services`` fits)."""
 
     @property
-    def backend(self) -> ProcureBackend: ...
+    def backend(self) -> AppBackend: ...
 
     @property
     def metrics(self) -> Metrics: ...
@@ -56,26 +83,37 @@ class AppServices(InboundServices, Protocol):
     def orders(self) -> OrderDeps | None: ...
 
 
-def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) -> FastAPI:
-    """The FastAPI app; ``stopping`` set means shutdown has begun (``/readyz`` turns 503)."""
+def create_app(
+    services: AppServices,
+    *,
+    stopping: asyncio.Event | None = None,
+    listen_host: str | None = None,
+) -> FastAPI:
+    """The FastAPI app; ``stopping`` set means shutdown has begun (``/readyz`` turns 503).
+
+    ``listen_host`` is where it will listen (``runtime.http.host`` when not
+    given): without a ``security`` section, only a loopback host is allowed.
+    """
+    landscape = services.landscape
+    authenticator = build_authenticator(
+        landscape.security,
+        documents=services.backend,
+        writer=services.backend,
+        clock=services.clock,
+        listen_host=listen_host or landscape.runtime.http.host,
+    )
     app = FastAPI(
         title="distsync",
-        summary="Distribution middleware: ops and health endpoints",
+        summary="Distribution middleware: inbound documents, synchronous APIs, operations",
         version="0.1.0",
+        lifespan=_closing(authenticator),
     )
-    app.include_router(health_router(services.backend, stopping))
-    app.include_router(inbound_router(services))
-    app.include_router(inbound_json_router(services))
-    app.include_router(shopify_router(services))
-    app.include_router(carrier_webhook_router(services))
-    if services.inventory is not None:
-        app.include_router(availability_router(services.inventory))
-    if services.shipping_rates is not None:
-        app.include_router(shipping_rates_router(services.shipping_rates))
-    if services.orders is not None:
-        app.include_router(orders_router(services.orders))
-    app.include_router(xref_router(services.xrefs, services.landscape.partners))
-    app.include_router(procure_router(services.backend, services.clock))
+    app.state.authenticator = authenticator
+    install_problem_handlers(app)
+    install_gateway(
+        app, landscape.api, services.metrics, max_payload_bytes=landscape.runtime.max_payload_bytes
+    )
+    _include_routers(app, services, authenticator, stopping)
 
     @app.get(
         "/metrics",
@@ -84,12 +122,53 @@ def create_app(services: AppServices, *, stopping: asyncio.Event | None = None) 
         summary="Prometheus metrics, backlog gauges refreshed at each scrape",
         response_class=Response,
         responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text"}},
+        dependencies=[Depends(require(OPS_READ))],
     )
     async def metrics() -> Response:
         await refresh_backlog(services)
         return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _include_routers(
+    app: FastAPI,
+    services: AppServices,
+    authenticator: OpenAuthenticator | CredentialAuthenticator,
+    stopping: asyncio.Event | None,
+) -> None:
+    landscape = services.landscape
+    app.include_router(health_router(services.backend, stopping))
+    if isinstance(authenticator, CredentialAuthenticator) and landscape.security is not None:
+        app.include_router(token_router(landscape.security, authenticator.tokens))
+    app.include_router(inbound_router(services))
+    app.include_router(inbound_json_router(services))
+    if landscape.as2 is not None:
+        app.include_router(as2_router(services))
+    app.include_router(shopify_router(services))
+    app.include_router(carrier_webhook_router(services))
+    if services.inventory is not None:
+        app.include_router(availability_router(services.inventory))
+    if services.shipping_rates is not None:
+        app.include_router(shipping_rates_router(services.shipping_rates))
+    if services.orders is not None:
+        app.include_router(orders_router(services.orders))
+    app.include_router(xref_router(services.xrefs, landscape.partners))
+    app.include_router(procure_router(services.backend, services.clock))
+    app.include_router(ops_router(services))
+
+
+def _closing(
+    authenticator: OpenAuthenticator | CredentialAuthenticator,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await authenticator.close()
+
+    return lifespan
 
 
 async def refresh_backlog(services: AppServices) -> None:

@@ -13,7 +13,8 @@ The answer is written with orjson straight from the figures (the route is
 asked on every product page: FastAPI's own validation of the answer cost
 more than the look-up). The answer is read from the in-memory
 :class:`~distsync.flows.inventory.InventoryFlow`, so serve this route from
-the process whose worker owns that flow.
+the process whose worker owns that flow. The route needs the scope
+``sync:read``; stock is not partner data, so every such caller may ask.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from decimal import Decimal
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
+from distsync.api.principal import SYNC_READ, require
 from distsync.flows.inventory import InventoryFlow
 from distsync.rules.atp import PositionView
 
@@ -62,6 +64,7 @@ def availability_router(flow: InventoryFlow) -> APIRouter:
         response_model=Availability,
         summary="Available to promise per warehouse and over the network",
         responses={404: {"description": "No position for that item (or warehouse)"}},
+        dependencies=[Depends(require(SYNC_READ))],
     )
     async def get_availability(
         sku: Annotated[str, Query(min_length=1, description="The item's SKU.")],

@@ -1,7 +1,11 @@
-"""``POST /v1/inbound/x12`` and ``/v1/inbound/x12/{partner}``: partner interchanges into the log.
+"""``POST /v1/edi/{partner}``: a partner's X12 interchange into the log (scope ``inbound:write``).
 
-The request body is the raw X12 file; the partner is the interchange's
-sender (with ``{partner}`` in the path, it must be that partner). The good
+``/v1/inbound/x12/{partner}`` and ``/v1/inbound/x12`` (any partner) are the
+same, kept as deprecated aliases. The request body is the raw X12 file; the
+partner is the interchange's sender (with ``{partner}`` in the path, it must
+be that partner). A partner principal submits only as itself: another
+partner in the path is 403 before the body is read, and on the route without
+a partner the sender must be the principal's partner (else 403). The good
 transaction sets are appended through intake (``partners.x12_in``), and the
 answer is the 997/999 that acknowledges the file, as ``application/edi-x12``:
 
@@ -17,7 +21,9 @@ answer is the 997/999 that acknowledges the file, as ``application/edi-x12``:
 
 ``X-Distsync-Appended`` and ``X-Distsync-Duplicates`` count the sets
 appended now and those received before, ``X-Distsync-Rejected`` lists the
-refused sets as ``ISA13/GS06/ST02``.
+refused sets as ``ISA13/GS06/ST02``, and ``X-Distsync-Message-Ids`` the
+stored event of each set taken (the first one, for a duplicate): the answer
+is sent only once the log holds them.
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Protocol
+from http import HTTPStatus
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from distsync.api.principal import INBOUND_WRITE, Principal, require
 from distsync.config import Landscape
 from distsync.errors import DistsyncError, PermanentError, RetryableError
 from distsync.partners.x12_in import Appender, InboundLog, X12Inbound
@@ -55,6 +63,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {**X12_ANSWER, "description": "Nothing new appended; the 997/999 for the file"},
     202: {**X12_ANSWER, "description": "Events appended; the 997/999 for the file"},
     400: {"description": "The file is refused whole; the problems, located (JSON)"},
+    403: {"description": "A partner principal submitting as another partner"},
     404: {"description": "No partner of that name trades X12"},
     413: {"description": "Larger than runtime.max_payload_bytes"},
     503: {"description": "The store cannot take it now; retry after Retry-After"},
@@ -77,38 +86,66 @@ class InboundServices(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
 
 
+Submitter = Annotated[Principal, Depends(require(INBOUND_WRITE))]
+
+
 def inbound_router(services: InboundServices) -> APIRouter:
     """The inbound X12 routes; ``services`` is read per request, not when the app is made."""
-    router = APIRouter(prefix="/v1/inbound", tags=["inbound"])
+    router = APIRouter(tags=["inbound"])
 
     @router.post(
-        "/x12",
-        operation_id="receive_x12",
-        summary="Receive an X12 interchange from any declared partner; answers its 997/999",
+        "/v1/edi/{partner}",
+        operation_id="receive_edi",
+        summary="Receive an X12 interchange from a partner; answers its 997/999",
         status_code=202,
         response_class=Response,
         responses=RESPONSES,
         openapi_extra=X12_BODY,
     )
-    async def receive_any(request: Request) -> Response:
-        return await _receive(services, request, None)
+    async def receive_edi(partner: str, request: Request, principal: Submitter) -> Response:
+        return await _receive_as(services, request, partner, principal)
 
     @router.post(
-        "/x12/{partner}",
+        "/v1/inbound/x12/{partner}",
         operation_id="receive_x12_from_partner",
-        summary="Receive an X12 interchange from one partner; answers its 997/999",
+        summary="Receive an X12 interchange from one partner (deprecated: POST /v1/edi/{partner})",
+        deprecated=True,
         status_code=202,
         response_class=Response,
         responses=RESPONSES,
         openapi_extra=X12_BODY,
     )
-    async def receive_from(partner: str, request: Request) -> Response:
-        return await _receive(services, request, partner)
+    async def receive_from(partner: str, request: Request, principal: Submitter) -> Response:
+        return await _receive_as(services, request, partner, principal)
+
+    @router.post(
+        "/v1/inbound/x12",
+        operation_id="receive_x12",
+        summary="Receive an X12 interchange from any partner (deprecated: POST /v1/edi/{partner})",
+        deprecated=True,
+        status_code=202,
+        response_class=Response,
+        responses=RESPONSES,
+        openapi_extra=X12_BODY,
+    )
+    async def receive_any(request: Request, principal: Submitter) -> Response:
+        return await _receive(services, request, None, bound=principal.partner)
 
     return router
 
 
-async def _receive(services: InboundServices, request: Request, partner: str | None) -> Response:
+async def _receive_as(
+    services: InboundServices, request: Request, partner: str, principal: Principal
+) -> Response:
+    if not principal.may_act_for(partner):
+        return _forbidden(principal, partner)
+    return await _receive(services, request, partner)
+
+
+async def _receive(
+    services: InboundServices, request: Request, partner: str | None, *, bound: str | None = None
+) -> Response:
+    """Receive the file; ``bound``: the partner principal's own, the sender it must be."""
     limit = services.landscape.runtime.max_payload_bytes
     declared = request.headers.get("content-length", "")
     inbound = X12Inbound(
@@ -120,8 +157,10 @@ async def _receive(services: InboundServices, request: Request, partner: str | N
     try:
         if declared.isdigit() and int(declared) > limit:
             raise PayloadTooLarge(f"receiving X12: {declared} bytes is over the limit of {limit:,}")
-        received = await inbound.receive(await request.body(), partner=partner)
+        received = await inbound.receive(await request.body(), partner=partner or bound)
     except DistsyncError as exc:
+        if bound is not None and _sent_by_other(exc):
+            return _forbidden_sender(exc, bound)
         return _refusal(exc, partner)
     _log(received, partner)
     return Response(
@@ -134,7 +173,9 @@ async def _receive(services: InboundServices, request: Request, partner: str | N
 
 def _summary(received: Received) -> dict[str, str]:
     rejected = [f"{s.interchange}/{s.group}/{s.control}" for s in received.rejected]
+    stored = [s.event_id for s in received.sets if s.event_id is not None]
     return {
+        "X-Distsync-Message-Ids": " ".join(stored),
         "X-Distsync-Appended": str(len(received.taken)),
         "X-Distsync-Duplicates": str(len(received.duplicates)),
         "X-Distsync-Rejected": " ".join(rejected),
@@ -165,6 +206,30 @@ def _refusal(exc: DistsyncError, partner: str | None) -> Response:
         "x12 refused", action="api.x12_refused", partner=partner, status=status, error=str(exc)
     )
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _sent_by_other(exc: DistsyncError) -> bool:
+    if isinstance(exc, UnknownPartner):
+        return True  # the principal's partner trades no X12: it cannot be the sender
+    problems = exc.problems if isinstance(exc, InterchangeRefused) else ()
+    return any(p.code in ("wrong_sender", "unknown_sender") for p in problems)
+
+
+def _forbidden(principal: Principal, partner: str) -> Response:
+    detail = f"receiving X12 as {partner}: {principal.client_id} may submit only as itself"
+    return _problem(403, "forbidden_partner", detail, partner)
+
+
+def _forbidden_sender(exc: DistsyncError, bound: str) -> Response:
+    return _problem(403, "forbidden_partner", f"{exc} (the caller submits as {bound})", bound)
+
+
+def _problem(status: int, error: str, detail: str, partner: str | None) -> Response:
+    log.warning("x12 refused", action="api.x12_refused", partner=partner, status=status,
+                error=error)  # fmt: skip
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+            "detail": detail, "error": error}  # fmt: skip
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
 def _log(received: Received, partner: str | None) -> None:

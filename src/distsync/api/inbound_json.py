@@ -23,8 +23,10 @@ holds it is it answered:
   field with its message); **413** above ``runtime.max_payload_bytes``;
 - **503** with ``Retry-After`` when the store cannot take it now.
 
-Refusals are ``application/problem+json`` (RFC 9457) with ``error``, a
-stable code. The route is meant to be included after the X12 routes, so
+It needs the scope ``inbound:write``; a partner principal submits only as
+itself: another partner in the path is **403** ``forbidden_partner``, before
+the body is read. Refusals are ``application/problem+json`` (RFC 9457) with
+``error``, a stable code. The route is meant to be included after the X12 routes, so
 ``/v1/inbound/x12/{partner}`` stays theirs.
 """
 
@@ -35,13 +37,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from http import HTTPStatus
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from distsync.api.principal import INBOUND_WRITE, Principal, require
 from distsync.config import Landscape
 from distsync.errors import (
     DistsyncError,
@@ -80,7 +83,11 @@ log = get_logger(component="api")
 
 PROBLEM = {"content": {PROBLEM_TYPE: {"schema": {"type": "object"}}}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {**PROBLEM, "description": "The partner does not declare json-<document_type>"},
+    403: {
+        **PROBLEM,
+        "description": "The partner does not declare json-<document_type>, or the caller is "
+        "another partner",
+    },
     404: {**PROBLEM, "description": "No such partner, or no such document type"},
     413: {**PROBLEM, "description": "Larger than runtime.max_payload_bytes"},
     422: {**PROBLEM, "description": "Not JSON, or refused by the model; the fields named"},
@@ -144,7 +151,18 @@ def inbound_json_router(services: JsonInboundServices) -> APIRouter:
         responses=RESPONSES,
         openapi_extra=JSON_BODY,
     )
-    async def receive(partner: str, document_type: str, request: Request) -> Response:
+    async def receive(
+        partner: str,
+        document_type: str,
+        request: Request,
+        principal: Annotated[Principal, Depends(require(INBOUND_WRITE))],
+    ) -> Response:
+        if not principal.may_act_for(partner):
+            detail = (
+                f"receiving {document_type} as {partner}: {principal.client_id} may submit "
+                "only as itself"
+            )
+            return _problem(403, "forbidden_partner", detail, partner, document_type)
         return await _receive(services, request, partner, document_type)
 
     return router

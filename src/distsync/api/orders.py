@@ -8,16 +8,20 @@ list, quantities against available to promise. Nothing is stored and no
 stock is reserved: a channel asks before it takes the order.
 
 An order that does not parse is 422 with each field named; an ERP that
-cannot be reached while the cache is cold is 503 with ``Retry-After``.
+cannot be reached while the cache is cold is 503 with ``Retry-After``. The
+route needs the scope ``sync:read``; a partner principal of kind customer
+asks only about its own orders (the order's ``customer.party_id`` is its ERP
+party id), another customer's order is 403.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import ValidationError
 
+from distsync.api.principal import SYNC_READ, Forbidden, Principal, require
 from distsync.errors import RetryableError
 from distsync.flows.order_deps import OrderDeps
 from distsync.flows.order_validate import validate, verdict_body
@@ -44,13 +48,17 @@ def orders_router(deps: OrderDeps) -> APIRouter:
         operation_id="validate_order",
         summary="Validate a sales order: accept, reject or hold, line by line",
         responses={
+            403: {"description": "A customer asking about another customer's order"},
             422: {"description": "The order does not parse; each wrong field is named"},
             503: {"description": "The ERP could not be asked (retry after the header's seconds)"},
         },
         openapi_extra=BODY,
     )
-    async def validate_order(request: Request) -> dict[str, Any]:
+    async def validate_order(
+        request: Request, principal: Annotated[Principal, Depends(require(SYNC_READ))]
+    ) -> dict[str, Any]:
         order = _parse(await request.body())
+        _refuse_other_customer(deps, principal, order)
         try:
             verdict = await validate(order, deps)
         except RetryableError as exc:
@@ -59,6 +67,21 @@ def orders_router(deps: OrderDeps) -> APIRouter:
         return verdict_body(verdict)
 
     return router
+
+
+def _refuse_other_customer(deps: OrderDeps, principal: Principal, order: SalesOrder) -> None:
+    """A customer partner validates only its own orders (403 otherwise)."""
+    name = principal.partner
+    partner = None if name is None else deps.landscape.partners.get(name)
+    if name is None or partner is None or partner.kind != "customer":
+        return
+    own = partner.erp_party_id(name)
+    if order.customer.party_id != own:
+        raise Forbidden(
+            f"validating {order.describe()}: customer {order.customer.party_id} is not "
+            f"{name} ({own})",
+            code="forbidden_partner",
+        )
 
 
 def _parse(body: bytes) -> SalesOrder:

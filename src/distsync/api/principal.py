@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 __all__ = [
     "ADMIN",
@@ -107,10 +108,20 @@ class Authenticator(Protocol):
     async def authenticate(self, request: Request) -> Principal: ...
 
 
+# Declared as sub-dependencies so that the OpenAPI document shows both ways to
+# authenticate; the authenticator reads the headers itself.
+_BEARER = HTTPBearer(auto_error=False, description="an access token, or an API key (dsk_...)")
+_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (dsk_...)")
+
+
 def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """A FastAPI dependency: the caller's principal, which must hold ``scope``."""
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(
+        request: Request,
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+        _api_key: Annotated[str | None, Depends(_API_KEY)] = None,
+    ) -> Principal:
         authenticator: Authenticator = request.app.state.authenticator
         principal = await authenticator.authenticate(request)
         if not principal.allows(scope):

@@ -20,15 +20,16 @@ named with its status and is no error: the answer is 200 even when no
 carrier answered (``quotes`` is then empty). A request the model refuses is
 422 in FastAPI's shape, each item's ``loc`` naming the field
 (``["body", "packages", 0, "weight_kg"]``); weights are decimal strings or
-integers, a JSON float is refused.
+integers, a JSON float is refused. The route needs the scope ``sync:read``.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from distsync.api.principal import SYNC_READ, require
 from distsync.model.rates import RateAnswer, RateRequest
 
 __all__ = ["RateQuoter", "shipping_rates_router"]
@@ -50,6 +51,7 @@ def shipping_rates_router(quoter: RateQuoter) -> APIRouter:
         summary="Rate quotes from every carrier, within the deadline; who timed out or failed",
         response_model=RateAnswer,
         response_model_exclude_none=True,
+        dependencies=[Depends(require(SYNC_READ))],
     )
     async def rates(body: RateRequest) -> RateAnswer:
         return await quoter.quote(body)

@@ -9,7 +9,9 @@
     PUT    /v1/xref/{partner}/{kind}/{value}     add (201) or change (200) it
     DELETE /v1/xref/{partner}/{kind}/{value}     remove it (?changed_by=&reason=)
 
-A partner the landscape does not declare is 404. A mapping that breaks the
+Reads need the scope ``ops:read``, changes ``admin``. A partner the
+landscape does not declare is 404, and so is another partner than a partner
+principal's own (the same answer: nobody learns which partners exist). A mapping that breaks the
 rules of its kind is 422 with FastAPI's error shape: one item per field, its
 ``loc`` naming the field (``["body", "factor"]``). Factors travel as decimal
 strings (``"12"``, ``"0.5"``); a JSON float is refused.
@@ -21,9 +23,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from distsync.api.principal import ADMIN, OPS_READ, Principal, require
 from distsync.model.base import DecimalValue
 from distsync.store.ports import (
     CrossReference,
@@ -38,6 +41,8 @@ from distsync.store.ports import (
 Who = Annotated[str, Field(min_length=1, max_length=128, description="Who makes the change.")]
 Why = Annotated[str, Field(min_length=1, max_length=2000, description="Why: kept in the history.")]
 PartnerValue = Annotated[str, Path(description="The partner's SKU, unit code, ship-to or GLN.")]
+Reader = Annotated[Principal, Depends(require(OPS_READ))]
+Admin = Annotated[Principal, Depends(require(ADMIN))]
 
 
 class XrefMapping(BaseModel):
@@ -92,30 +97,33 @@ def xref_router(xrefs: CrossReferences, partners: Collection[str]) -> APIRouter:
     """The routes, on ``xrefs``, for the partners the landscape declares."""
     router = APIRouter(prefix="/v1/xref", tags=["xref"])
 
-    def declared(partner: str) -> str:
-        if partner not in partners:
+    def declared(partner: str, principal: Principal) -> str:
+        if partner not in partners or not principal.may_act_for(partner):
             raise HTTPException(404, f"the landscape declares no partner {partner!r}")
         return partner
 
     @router.get("/{partner}", operation_id="xref_list", summary="A partner's mappings")
-    async def list_all(partner: str, kind: XrefKind | None = None) -> list[XrefOut]:
-        return [_out(ref) for ref in await xrefs.entries(declared(partner), kind)]
+    async def list_all(
+        partner: str, principal: Reader, kind: XrefKind | None = None
+    ) -> list[XrefOut]:
+        return [_out(ref) for ref in await xrefs.entries(declared(partner, principal), kind)]
 
     @router.get("/{partner}/history", operation_id="xref_history", summary="Changes, newest first")
     async def history(
         partner: str,
+        principal: Reader,
         kind: XrefKind | None = None,
         partner_value: str | None = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     ) -> list[ChangeOut]:
         found = await xrefs.history(
-            declared(partner), kind=kind, partner_value=partner_value, limit=limit
+            declared(partner, principal), kind=kind, partner_value=partner_value, limit=limit
         )
         return [_change_out(change) for change in found]
 
     @router.get("/{partner}/{kind}", operation_id="xref_list_kind", summary="Mappings of a kind")
-    async def list_kind(partner: str, kind: XrefKind) -> list[XrefOut]:
-        return [_out(ref) for ref in await xrefs.entries(declared(partner), kind)]
+    async def list_kind(partner: str, kind: XrefKind, principal: Reader) -> list[XrefOut]:
+        return [_out(ref) for ref in await xrefs.entries(declared(partner, principal), kind)]
 
     @router.get(
         "/{partner}/{kind}/{partner_value:path}",
@@ -123,8 +131,10 @@ def xref_router(xrefs: CrossReferences, partners: Collection[str]) -> APIRouter:
         summary="One mapping",
         responses={404: {"description": "No such partner or mapping"}},
     )
-    async def get_one(partner: str, kind: XrefKind, partner_value: PartnerValue) -> XrefOut:
-        found = (await xrefs.table(declared(partner))).get(kind, partner_value)
+    async def get_one(
+        partner: str, kind: XrefKind, partner_value: PartnerValue, principal: Reader
+    ) -> XrefOut:
+        found = (await xrefs.table(declared(partner, principal))).get(kind, partner_value)
         if found is None:
             raise HTTPException(404, _missing(partner, kind, partner_value))
         return _out(found)
@@ -136,9 +146,14 @@ def xref_router(xrefs: CrossReferences, partners: Collection[str]) -> APIRouter:
         responses={201: {"model": PutResult, "description": "Added"}},
     )
     async def put(
-        partner: str, kind: XrefKind, partner_value: PartnerValue, body: XrefIn, response: Response
+        partner: str,
+        kind: XrefKind,
+        partner_value: PartnerValue,
+        body: XrefIn,
+        response: Response,
+        principal: Admin,
     ) -> PutResult:
-        name = declared(partner)
+        name = declared(partner, principal)
         entry = XrefEntry(kind, partner_value, body.our_value, body.partner_uom, body.factor)
         _refuse_invalid(entry)
         diff = await xrefs.put(name, entry, actor=body.changed_by, reason=body.reason)
@@ -165,9 +180,12 @@ def xref_router(xrefs: CrossReferences, partners: Collection[str]) -> APIRouter:
         partner_value: PartnerValue,
         changed_by: Annotated[str, Query(min_length=1, max_length=128)],
         reason: Annotated[str, Query(min_length=1, max_length=2000)],
+        principal: Admin,
     ) -> XrefOut:
         key = XrefKey(kind, partner_value)
-        removed = await xrefs.remove(declared(partner), key, actor=changed_by, reason=reason)
+        removed = await xrefs.remove(
+            declared(partner, principal), key, actor=changed_by, reason=reason
+        )
         if removed is None:
             raise HTTPException(404, _missing(partner, kind, partner_value))
         return _out(removed)

@@ -23,7 +23,7 @@ Failures are translated in :func:`map_errors` and nowhere else::
     any other non-2xx                     Rejected, with an excerpt of the answer
     anything else httpx raises            RetryableError, or PermanentError for a bad URL
 
-This is the only module of ``src`` that imports httpx.
+Besides ``transports/http.py`` this is the only module of ``src`` that imports httpx.
 """
 
 from __future__ import annotations
@@ -105,12 +105,17 @@ class HttpJsonConnector:
         self, action: str, path: str, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> httpx.Response:
         client = self._connected()  # the outbox may send before anyone called connect()
+        headers = {**headers, **await self._auth_headers()}
         with map_errors(action, timeout_seconds=self._timeout_seconds):
             response = await client.post(
                 f"{self.base_url}/{path}", content=orjson.dumps(body), headers=headers
             )
             response.raise_for_status()
         return response
+
+    async def _auth_headers(self) -> Mapping[str, str]:
+        """Headers that authorise each request now (a subclass's OAuth 2.0 token); none here."""
+        return {}
 
 
 class BatchHttpJsonConnector(HttpJsonConnector):

@@ -1,7 +1,7 @@
 """The connector of an X12 trading partner: destination ``partner:<name>``.
 
 One per partner whose landscape entry has a ``channel`` with transport
-``http`` or ``directory``; :func:`build_channels` makes them, and the caller
+``http``, ``directory`` or ``as2``; :func:`build_channels` makes them, and the caller
 (``bootstrap``) wraps each in the delivery policy as a system's connector is
 (timeout, retries, breaker): this package knows no policy.
 
@@ -23,14 +23,16 @@ canonical document as body, and:
      ``Idempotency-Key`` and ``X-Correlation-ID`` (and ``Authorization:
      Bearer`` when the channel has ``token_env`` or ``token_file``);
    - ``directory``: written atomically into ``<channel.path>/outbound/`` as
-     ``<partner>_<set>_<ISA13>.edi``; a retry replaces its own file.
+     ``<partner>_<set>_<ISA13>.edi``; a retry replaces its own file;
+   - ``as2``: signed, encrypted and POSTed to ``channel.url``, its MDN
+     verified (``channel_as2.py``; a retry carries the same Message-ID).
 
 An operation that is not ``x12-<set>``, a set the partner is not declared to
 receive (``partners.<name>.receives``) and a document the map refuses are
-permanent errors. AS2 and SFTP channels are refused when the services are
-built (``ConfigError``). What partners send comes in through
-``/v1/inbound/x12`` (``api/inbound.py``) or, for a directory channel,
-``<path>/inbound/`` (``inbox.py``).
+permanent errors. SFTP channels are refused when the services are built
+(``ConfigError``). What partners send comes in through ``/v1/inbound/x12``
+(``api/inbound.py``), ``/v1/as2`` (``api/as2.py``) or, for a directory
+channel, ``<path>/inbound/`` (``inbox.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from distsync.errors import ConfigError, SchemaViolation
 from distsync.model.envelope import Envelope
 from distsync.partners import acks, x12_out
 from distsync.partners.acks import SentGroupRecord
+from distsync.partners.channel_as2 import As2Courier, As2Documents, As2Sender
 from distsync.runtime.ports import (
     AppendResult,
     Connector,
@@ -70,7 +73,7 @@ __all__ = [
 DESTINATION_PREFIX = "partner:"
 CONTENT_TYPE = "application/edi-x12"
 OUTBOUND_FOLDER = "outbound"
-AVAILABLE = ("http", "directory")
+AVAILABLE = ("http", "directory", "as2")
 
 
 def destination(partner: str) -> str:
@@ -78,8 +81,8 @@ def destination(partner: str) -> str:
     return DESTINATION_PREFIX + partner
 
 
-class ChannelLog(ControlNumbers, LogInspector, Protocol):
-    """What a channel needs of the backend: counters, reads of the log, and appends."""
+class ChannelLog(ControlNumbers, LogInspector, As2Documents, Protocol):
+    """What a channel needs of the backend: counters, reads of the log, appends, documents."""
 
     async def append(self, envelopes: Sequence[Envelope]) -> AppendResult: ...
 
@@ -251,7 +254,7 @@ def build_channels(
                 "an x12 identity, or reach it as a system"
             )
         x12_out.own_identity(landscape)
-        courier = _courier(name, channel)
+        courier = _courier(name, channel, landscape, log, clock)
         connector = X12Channel(
             partner=name, landscape=landscape, log=log, courier=courier, clock=clock
         )
@@ -260,13 +263,22 @@ def build_channels(
     return built
 
 
-def _courier(name: str, channel: Channel) -> Courier:
+def _courier(
+    name: str,
+    channel: Channel,
+    landscape: Landscape,
+    log: ChannelLog,
+    clock: Callable[[], datetime],
+) -> Courier:
     if channel.transport == "http":
         if channel.url is None:
             raise ConfigError(f"partners.{name}.channel: transport http needs url")
         return HttpCourier(name, channel)
     if channel.transport == "directory" and channel.path is not None:
         return DirectoryCourier(Path(channel.path))
+    if channel.transport == "as2":
+        sender = As2Sender(partner=name, landscape=landscape, documents=log, clock=clock)
+        return As2Courier(sender)
     raise ConfigError(
         f"partners.{name}.channel: transport {channel.transport} is not available yet; "
         f"use one of {', '.join(AVAILABLE)}"

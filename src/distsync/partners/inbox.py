@@ -1,17 +1,28 @@
 """Files a directory partner drops: into the log, with the 997/999 written back.
 
 A ``directory`` channel's folder has ``inbound/`` (the partner drops files
-there) and ``outbound/`` (we write there). :func:`receive_folder` claims the
-settled files of ``inbound/`` (``transports.directory.DirectoryInbox``),
-receives each through ``X12Inbound`` as from that partner, writes the
-acknowledgement into ``outbound/`` as ``<partner>_ack_<hash>.edi`` (the same
-file received again gets the same acknowledgement under the same name), and
-moves the file to ``inbound/done/``. A file refused whole goes to
-``inbound/failed/`` with a ``.reason`` note naming the problems; a file that
-could not be stored now (a retryable error) is put back for the next round.
+there) and ``outbound/`` (we write there). :func:`receive_folder` first puts
+back files a dead process left in ``inbound/processing/`` for longer than
+``stuck_seconds``, then claims the complete files of ``inbound/``
+(``transports.directory.DirectoryInbox``: final name, unchanged for
+``min_age_seconds``), receives each through ``X12Inbound`` as from that
+partner, writes the acknowledgement into ``outbound/`` as
+``<partner>_ack_<hash>.edi`` (the same file received again gets the same
+acknowledgement under the same name), and archives the file in
+``inbound/done/``. A file refused whole (not X12, not from this partner,
+unreadable) goes to ``inbound/failed/`` with a ``<name>.reason`` note a person
+can act on: which file, which partner, when, what was wrong and what to do. A
+file that could not be stored now (a retryable error) is put back for the next
+round; so is one that hit an unexpected error, or whose acknowledgement could
+not be written, and that error is raised (the job backs off).
 
-Something must call it periodically for each directory partner (the worker
-role of ``distsync serve``); :func:`directory_partners` lists them.
+Each step is logged with ``action`` ``inbox.file_taken``, ``inbox.file_archived``,
+``inbox.file_rejected``, ``inbox.file_released`` or ``inbox.files_recovered``.
+
+Something must poll each directory partner (the worker role of ``distsync
+serve``), best with one :class:`FolderReceiver` per partner kept across polls:
+a file it saw under a temporary name is then taken at once after its rename.
+:func:`directory_partners` lists the partners.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from distsync.config import Landscape
@@ -28,10 +40,17 @@ from distsync.partners.x12_in_checks import InterchangeRefused
 from distsync.telemetry import get_logger
 from distsync.transports.directory import ClaimedFile, DirectoryInbox, DirectoryTransport
 
-__all__ = ["FileOutcome", "directory_partners", "receive_folder"]
+__all__ = [
+    "FileOutcome",
+    "FolderReceiver",
+    "InboxFolders",
+    "directory_partners",
+    "receive_folder",
+]
 
 INBOUND_FOLDER = "inbound"
 OUTBOUND_FOLDER = "outbound"
+STUCK_SECONDS = 120.0
 log = get_logger(component="partners")
 
 
@@ -42,6 +61,15 @@ class FileOutcome:
     name: str
     status: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class InboxFolders:
+    """The names under ``inbound/``: archive, reject, and whether both are filed by day."""
+
+    archive: str = "done"
+    reject: str = "failed"
+    dated: bool = False
 
 
 def directory_partners(landscape: Landscape) -> dict[str, Path]:
@@ -56,6 +84,47 @@ def directory_partners(landscape: Landscape) -> dict[str, Path]:
     }
 
 
+class FolderReceiver:
+    """Receives the files of one partner's folder, poll after poll (see the module docstring).
+
+    Kept from one poll to the next, it remembers the temporary names it saw, so
+    a file renamed to its final name is taken at once.
+    """
+
+    def __init__(
+        self,
+        inbound: X12Inbound,
+        partner: str,
+        folder: Path,
+        *,
+        min_age_seconds: float = 2.0,
+        folders: InboxFolders = InboxFolders(),
+        stuck_seconds: float = STUCK_SECONDS,
+    ) -> None:
+        self.partner = partner
+        self._inbound = inbound
+        self._stuck_seconds = stuck_seconds
+        self._inbox = DirectoryInbox(
+            folder / INBOUND_FOLDER,
+            min_age_seconds=min_age_seconds,
+            create=True,
+            archive=folders.archive,
+            reject=folders.reject,
+            dated=folders.dated,
+        )
+        self._answers = DirectoryTransport(folder / OUTBOUND_FOLDER, create=True)
+
+    async def receive(self, limit: int = 100) -> list[FileOutcome]:
+        """Receive up to ``limit`` files from ``<folder>/inbound/``."""
+        claimed = await asyncio.to_thread(
+            _recover_and_claim, self._inbox, self.partner, limit, self._stuck_seconds
+        )
+        return [
+            await _one(self._inbound, self.partner, self._inbox, self._answers, item)
+            for item in claimed
+        ]
+
+
 async def receive_folder(
     inbound: X12Inbound,
     partner: str,
@@ -63,12 +132,36 @@ async def receive_folder(
     *,
     min_age_seconds: float = 2.0,
     limit: int = 100,
+    folders: InboxFolders = InboxFolders(),
+    stuck_seconds: float = STUCK_SECONDS,
 ) -> list[FileOutcome]:
-    """Receive up to ``limit`` files from ``<folder>/inbound/`` (see the module docstring)."""
-    inbox = DirectoryInbox(folder / INBOUND_FOLDER, min_age_seconds=min_age_seconds, create=True)
-    answers = DirectoryTransport(folder / OUTBOUND_FOLDER, create=True)
-    claimed = await asyncio.to_thread(inbox.claim, limit)
-    return [await _one(inbound, partner, inbox, answers, item) for item in claimed]
+    """One poll of a :class:`FolderReceiver` made for it (see the module docstring)."""
+    receiver = FolderReceiver(
+        inbound,
+        partner,
+        folder,
+        min_age_seconds=min_age_seconds,
+        folders=folders,
+        stuck_seconds=stuck_seconds,
+    )
+    return await receiver.receive(limit)
+
+
+def _recover_and_claim(
+    inbox: DirectoryInbox, partner: str, limit: int, stuck_seconds: float
+) -> list[ClaimedFile]:
+    recovered = inbox.recover(older_than_seconds=stuck_seconds)
+    if recovered:
+        log.warning(
+            "files left in processing/ put back into the inbox",
+            action="inbox.files_recovered",
+            partner=partner,
+            files=recovered,
+        )
+    claimed = inbox.claim(limit)
+    for item in claimed:
+        log.info("partner file taken", action="inbox.file_taken", partner=partner, file=item.name)
+    return claimed
 
 
 async def _one(
@@ -80,29 +173,65 @@ async def _one(
 ) -> FileOutcome:
     try:
         received = await inbound.receive(await asyncio.to_thread(item.read), partner=partner)
-        if received.acknowledgement:
-            digest = hashlib.sha256(received.acknowledgement).hexdigest()[:16]
-            await answers.write(f"{partner}_ack_{digest}.edi", received.acknowledgement)
     except RetryableError as exc:
         await asyncio.to_thread(inbox.release, item)
-        return _logged(FileOutcome(item.name, "retry", str(exc)), partner)
+        return _logged(FileOutcome(item.name, "retry", str(exc)), partner, "released")
     except PermanentError as exc:
-        reason = "\n".join([str(exc), *map(str, _problems(exc))])
+        reason = _reason_note(item.name, partner, exc, inbox.folder)
         await asyncio.to_thread(inbox.failed, item, reason)
-        return _logged(FileOutcome(item.name, "failed", reason), partner)
+        return _logged(FileOutcome(item.name, "failed", reason), partner, "rejected")
+    except Exception:
+        await asyncio.to_thread(inbox.release, item)  # a bug: keep the file, let the job fail
+        raise
+    await _acknowledge(received.acknowledgement, partner, inbox, answers, item)
     await asyncio.to_thread(inbox.done, item)
     detail = f"{len(received.appended)} appended, {len(received.rejected)} sets refused"
-    return _logged(FileOutcome(item.name, "done", detail), partner)
+    return _logged(FileOutcome(item.name, "done", detail), partner, "archived")
+
+
+async def _acknowledge(
+    acknowledgement: bytes | None,
+    partner: str,
+    inbox: DirectoryInbox,
+    answers: DirectoryTransport,
+    item: ClaimedFile,
+) -> None:
+    """Write the 997/999; when that fails the file goes back (received again, it is a duplicate
+    that gets the same acknowledgement) and the error is raised so the job backs off."""
+    if not acknowledgement:
+        return
+    digest = hashlib.sha256(acknowledgement).hexdigest()[:16]
+    try:
+        await answers.write(f"{partner}_ack_{digest}.edi", acknowledgement)
+    except Exception:
+        await asyncio.to_thread(inbox.release, item)
+        raise
+
+
+def _reason_note(name: str, partner: str, exc: PermanentError, inbox: Path) -> str:
+    """The ``.reason`` text: what was refused, whose, when, why, and what to do now."""
+    problems = [f"  - {problem}" for problem in _problems(exc)]
+    return "\n".join(
+        [
+            f"file: {name}",
+            f"partner: {partner}",
+            f"refused at: {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}",
+            f"why: {exc}",
+            *problems,
+            f"what to do: correct the file and drop it into {inbox} again; nothing of it "
+            "was stored. This file and this note may then be deleted.",
+        ]
+    )
 
 
 def _problems(exc: PermanentError) -> tuple[object, ...]:
     return exc.problems if isinstance(exc, InterchangeRefused) else ()
 
 
-def _logged(outcome: FileOutcome, partner: str) -> FileOutcome:
+def _logged(outcome: FileOutcome, partner: str, step: str) -> FileOutcome:
     log.info(
-        "partner file received",
-        action=f"partners.file_{outcome.status}",
+        "partner file handled",
+        action=f"inbox.file_{step}",
         partner=partner,
         file=outcome.name,
         detail=outcome.detail,

@@ -7,13 +7,22 @@ caller names the file from the control numbers, so a retried delivery replaces
 its own file instead of adding a second one (``write`` says when the file was
 there already with the same bytes).
 
-Reading (:class:`DirectoryInbox`): ``claim()`` moves files that have sat
-unchanged for ``min_age_seconds`` from the inbox into ``processing/``. A rename
+Reading (:class:`DirectoryInbox`): ``claim()`` moves complete files from the
+inbox into ``processing/``. A file is complete when its name is final (not a
+temporary name, :func:`is_temporary`: a leading ``.`` or ``~$``, or a
+``.tmp``, ``.part``, ``.filepart``, ``.partial`` or ``~`` ending, as FTP and
+SFTP clients write them before the rename) and it has not been written to for
+``min_age_seconds`` (its modification time; every write moves it). A file
+this inbox saw under a temporary name at its previous claim (``x.edi.part``
+then ``x.edi``) is taken at once: the rename says it is complete. A rename
 is atomic, so two processes never claim the same file. The caller then moves
-each claimed file on with ``done()`` or ``failed()`` (the latter writes a
-``<name>.reason`` note beside it), or back with ``release()``; a name already
-taken there gets a numbered suffix, so nothing is overwritten. ``recover()``
-moves files that a dead process left in ``processing/`` back to the inbox.
+each claimed file on with ``done()`` (the archive folder, ``done/`` unless
+named otherwise) or ``failed()`` (the reject folder, ``failed/``, with a
+``<name>.reason`` note beside it), or back with ``release()``; with
+``dated`` both go into a ``YYYY-MM-DD/`` subfolder (UTC) so a busy folder
+stays listable. A name already taken gets a numbered suffix, so nothing is
+overwritten. ``recover()`` moves files that a dead process left in
+``processing/`` back to the inbox.
 
 Failures of the file system are translated once, in :func:`map_errors`::
 
@@ -34,16 +43,31 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from distsync.errors import NotConnected, PermanentError, RetryableError
 
-__all__ = ["ClaimedFile", "DirectoryInbox", "DirectoryTransport", "Written", "map_errors"]
+__all__ = [
+    "ClaimedFile",
+    "DirectoryInbox",
+    "DirectoryTransport",
+    "Written",
+    "is_temporary",
+    "map_errors",
+]
 
 PROCESSING = "processing"
 DONE = "done"
 FAILED = "failed"
 REASON_SUFFIX = ".reason"
+TEMPORARY_PREFIXES = (".", "~$")
+TEMPORARY_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", "~")
+
+
+def is_temporary(name: str) -> bool:
+    """True for a name a writer uses before renaming the finished file (never claimed)."""
+    return name.startswith(TEMPORARY_PREFIXES) or name.lower().endswith(TEMPORARY_SUFFIXES)
 
 
 @contextmanager
@@ -118,19 +142,37 @@ class ClaimedFile:
 class DirectoryInbox:
     """The folder a partner drops files into, with ``processing/``, ``done/`` and ``failed/``.
 
-    With ``create`` the inbox folder itself is made when missing, never its parents.
+    With ``create`` the inbox folder itself is made when missing, never its
+    parents. ``archive`` and ``reject`` rename ``done`` and ``failed``;
+    ``dated`` files both by the day they were moved (see the module docstring).
     """
 
-    def __init__(self, folder: Path, *, min_age_seconds: float = 2.0, create: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        min_age_seconds: float = 2.0,
+        create: bool = False,
+        archive: str = DONE,
+        reject: str = FAILED,
+        dated: bool = False,
+    ) -> None:
+        for role, name in (("archive", archive), ("reject", reject)):
+            if not _is_plain_name(name) or name == PROCESSING or is_temporary(name):
+                raise PermanentError(f"inbox {folder}: {role} folder {name!r} is not a plain name")
+        if archive == reject:
+            raise PermanentError(f"inbox {folder}: archive and reject are both {archive!r}")
         self.folder = folder
         self.min_age_seconds = min_age_seconds
         self.create = create
+        self.archive = archive
+        self.reject = reject
+        self.dated = dated
+        self._uploading: set[str] = set()
+        self._finals: set[str] = set()
 
     def claim(self, limit: int = 100) -> list[ClaimedFile]:
         """Move up to ``limit`` settled files (oldest first) into ``processing/``."""
-        if self.create:
-            with map_errors(f"preparing {self.folder}"):
-                self.folder.mkdir(exist_ok=True)
         processing = self._sub(PROCESSING)
         claimed = []
         for path in self._settled()[:limit]:
@@ -146,10 +188,12 @@ class DirectoryInbox:
         return claimed
 
     def done(self, claimed: ClaimedFile) -> Path:
-        return self._move(claimed.path, self._sub(DONE))
+        """Archive a processed file; where it went."""
+        return self._move(claimed.path, self._filed(self.archive))
 
     def failed(self, claimed: ClaimedFile, reason: str) -> Path:
-        moved = self._move(claimed.path, self._sub(FAILED))
+        """Reject a file, with ``reason`` written beside it as ``<name>.reason``."""
+        moved = self._move(claimed.path, self._filed(self.reject))
         with map_errors(f"noting why {claimed.name} failed"):
             moved.with_name(moved.name + REASON_SUFFIX).write_text(reason + "\n", "utf-8")
         return moved
@@ -173,13 +217,23 @@ class DirectoryInbox:
     def _settled(self) -> list[Path]:
         cutoff = time.time() - self.min_age_seconds
         with map_errors(f"listing {self.folder}"):
-            names = [p for p in self.folder.iterdir() if not p.name.startswith(".")]
-        found = [(mtime, path) for path in names if (mtime := _file_mtime(path)) is not None]
-        return [path for mtime, path in sorted(found) if mtime <= cutoff]
+            listed = list(self.folder.iterdir())
+        finals = [path for path in listed if not is_temporary(path.name)]
+        renamed = self._uploading - self._finals  # under a temporary name at the last look
+        self._uploading = {_final_name(p.name) for p in listed if is_temporary(p.name)}
+        self._finals = {path.name for path in finals}
+        found = [(mtime, path) for path in finals if (mtime := _file_mtime(path)) is not None]
+        return [path for mtime, path in sorted(found) if mtime <= cutoff or path.name in renamed]
+
+    def _filed(self, name: str) -> Path:
+        folder = self._sub(name)
+        return self._sub(f"{name}/{datetime.now(UTC):%Y-%m-%d}") if self.dated else folder
 
     def _sub(self, name: str) -> Path:
         folder = self.folder / name
         with map_errors(f"preparing {folder}"):
+            if self.create:
+                self.folder.mkdir(exist_ok=True)
             folder.mkdir(exist_ok=True)
         return folder
 
@@ -208,8 +262,20 @@ def _free_name(path: Path) -> Path:
     return candidate
 
 
+def _final_name(name: str) -> str:
+    """The name a file under the temporary ``name`` will most likely be renamed to."""
+    suffix = next((s for s in TEMPORARY_SUFFIXES if name.lower().endswith(s)), "")
+    stem = name[: len(name) - len(suffix)]
+    prefix = next((p for p in TEMPORARY_PREFIXES if stem.startswith(p)), "")
+    return stem[len(prefix) :]
+
+
+def _is_plain_name(name: str) -> bool:
+    return bool(name) and not name.startswith(".") and "/" not in name and "\\" not in name
+
+
 def _check_name(name: str) -> None:
-    if not name or name.startswith(".") or "/" in name or "\\" in name or name in ("..", "."):
+    if not _is_plain_name(name):
         raise PermanentError(f"writing a file: {name!r} is not a plain file name")
 
 

@@ -4,8 +4,16 @@
 request body to the partner's URL and returns the answer of a 2xx as an
 :class:`HttpAnswer` (status, headers, body). The caller sets the headers
 (content type, idempotency key, correlation id); the transport adds the
-bearer token when one is configured. The client is made on first use, so
-building a transport touches no network.
+bearer token when one is configured: a fixed ``token``, or ``tokens``, a
+:class:`BearerTokens` source such as ``oauth2_client.ClientCredentials``. A
+401 answered to a token from ``tokens`` discards that token and the request
+is sent once more with a fresh one; a second 401 stands. The client is made
+on first use, so building a transport touches no network.
+
+``post_form(fields, headers=..., action=...)`` POSTs an
+``application/x-www-form-urlencoded`` body and returns whatever status is
+answered (an OAuth token endpoint's 400 carries the reason in its body);
+only the failures of the connection itself are raised.
 
 Failures are translated in :func:`map_errors` and nowhere else::
 
@@ -27,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import httpx
 
@@ -40,14 +49,26 @@ from distsync.errors import (
     RetryableError,
 )
 
-__all__ = ["HttpAnswer", "HttpTransport", "map_errors"]
+__all__ = ["BearerTokens", "HttpAnswer", "HttpTransport", "map_errors", "parse_retry_after"]
 
 EXCERPT_CHARS = 200
 
 
+class BearerTokens(Protocol):
+    """Where bearer tokens come from when they expire (``oauth2_client.ClientCredentials``)."""
+
+    async def token(self) -> str:
+        """A token valid now (fetched when there is none or it is about to expire)."""
+        ...
+
+    def discard(self, token: str) -> None:
+        """Forget ``token`` (the server refused it), unless a newer one replaced it already."""
+        ...
+
+
 @dataclass(frozen=True)
 class HttpAnswer:
-    """A 2xx answer: its status, headers (names in lower case) and body."""
+    """An answer: its status (2xx unless from ``post_form``), headers (lower case) and body."""
 
     status: int
     headers: Mapping[str, str]
@@ -61,23 +82,48 @@ class HttpTransport:
     """POSTs bytes to one URL (see the module docstring)."""
 
     def __init__(
-        self, url: str, *, timeout_seconds: float = 30.0, token: str | None = None
+        self,
+        url: str,
+        *,
+        timeout_seconds: float = 30.0,
+        token: str | None = None,
+        tokens: BearerTokens | None = None,
     ) -> None:
         self.url = url
         self.timeout_seconds = timeout_seconds
         self._token = token
+        self._tokens = tokens
         self._client: httpx.AsyncClient | None = None
 
     async def post(self, data: bytes, *, headers: Mapping[str, str], action: str) -> HttpAnswer:
+        if self._tokens is None:
+            return await self._post(data, headers, action, self._token)
+        token = await self._tokens.token()
+        try:
+            return await self._post(data, headers, action, token)
+        except AuthenticationFailed:
+            self._tokens.discard(token)
+        return await self._post(data, headers, action, await self._tokens.token())
+
+    async def post_form(
+        self, fields: Mapping[str, str], *, headers: Mapping[str, str], action: str
+    ) -> HttpAnswer:
+        client = self._connected()
+        with map_errors(action, timeout_seconds=self.timeout_seconds):
+            response = await client.post(self.url, data=dict(fields), headers=dict(headers))
+        return _answer(response)
+
+    async def _post(
+        self, data: bytes, headers: Mapping[str, str], action: str, token: str | None
+    ) -> HttpAnswer:
         client = self._connected()
         sent = dict(headers)
-        if self._token is not None:
-            sent["Authorization"] = f"Bearer {self._token}"
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
         with map_errors(action, timeout_seconds=self.timeout_seconds):
             response = await client.post(self.url, content=data, headers=sent)
             response.raise_for_status()
-        lowered = {name.lower(): value for name, value in response.headers.items()}
-        return HttpAnswer(response.status_code, lowered, response.content)
+        return _answer(response)
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -109,12 +155,17 @@ def map_errors(action: str, *, timeout_seconds: float | None = None) -> Iterator
         raise RetryableError(f"{action}: {_describe(exc)}") from exc
 
 
+def _answer(response: httpx.Response) -> HttpAnswer:
+    lowered = {name.lower(): value for name, value in response.headers.items()}
+    return HttpAnswer(response.status_code, lowered, response.content)
+
+
 def _for_status(action: str, response: httpx.Response) -> DistsyncError:
     status = response.status_code
     excerpt = _excerpt(response.text)
     message = f"{action}: HTTP {status} {response.reason_phrase}".rstrip()
     message += f": {excerpt}" if excerpt else ""
-    retry_after = _retry_after(response.headers.get("Retry-After"))
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status == 429:
         return RateLimited(message, retry_after=retry_after)
     if status >= 500 or status == 408:
@@ -124,7 +175,7 @@ def _for_status(action: str, response: httpx.Response) -> DistsyncError:
     return Rejected(message)
 
 
-def _retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date."""
     text = (value or "").strip()
     if text.isdigit():
