@@ -105,7 +105,7 @@ async def _run_worker(services: Services, stop: asyncio.Event) -> None:
 async def _run_api(services: Services, host: str, port: int, stop: asyncio.Event) -> None:
     listener = listen(host, port)
     config = uvicorn.Config(
-        create_app(services, stopping=stop),
+        create_app(services, stopping=stop, listen_host=host),
         host=host,
         port=port,
         log_config=None,

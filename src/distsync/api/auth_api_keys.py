@@ -27,7 +27,7 @@ from typing import Any
 
 from distsync.api.principal import SCOPES, Principal, Unauthenticated
 from distsync.errors import ConfigError
-from distsync.redaction import register_secret
+from distsync.redaction import register_token
 from distsync.runtime.ports import DocumentStore, DocumentWriter
 from distsync.telemetry import get_logger
 
@@ -116,7 +116,7 @@ class ApiKeys:
             raise ConfigError(f"API key scopes {unknown or 'none'}: choose from {sorted(SCOPES)}")
         key_id = secrets.token_hex(8)
         key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
-        register_secret(key)
+        register_token(key)
         record = ApiKeyRecord(
             key_id, _hash(key), partner, tuple(sorted(scopes)), label, self._clock(), by
         )
@@ -146,7 +146,7 @@ class ApiKeys:
             raise Unauthenticated(f"unknown API key {key_id}", code="api_key_invalid")
         if record.revoked_at is not None:
             raise Unauthenticated(f"API key {key_id} is revoked", code="api_key_revoked")
-        register_secret(key)
+        register_token(key)
         client_id = f"api-key:{key_id}"
         return Principal(client_id, frozenset(record.scopes), record.partner, method="api_key")
 

@@ -42,7 +42,7 @@ from cryptography.exceptions import InvalidSignature
 from distsync.api.auth_keys import LEEWAY_SECONDS, KeyRing
 from distsync.api.principal import SCOPES, Principal, Unauthenticated
 from distsync.config_security import ExternalIssuer
-from distsync.redaction import register_secret
+from distsync.redaction import register_token
 from distsync.telemetry import get_logger
 
 __all__ = [
@@ -132,7 +132,7 @@ class LocalTokens:
         if partner is not None:
             claims["partner"] = partner
         token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
-        register_secret(token)
+        register_token(token)
         return IssuedToken(token, self._ttl, scope)
 
     def verify(self, token: str) -> Principal:
@@ -142,7 +142,7 @@ class LocalTokens:
         claims = self._verified_claims(token)
         _check_times(claims, now)
         principal = _principal(claims, scope_claim="scope", partner_claim="partner")
-        register_secret(token)
+        register_token(token)
         self._cache.put(token, principal, float(claims["exp"]))
         return principal
 
@@ -205,7 +205,7 @@ class ExternalTokens:
             partner_claim=config.partner_claim,
             client_claim=config.client_claim,
         )
-        register_secret(token)
+        register_token(token)
         self._cache.put(token, principal, float(claims["exp"]))
         return principal
 

@@ -7,6 +7,10 @@ batch in one transaction. Stopping is graceful: no new claims, the batch in
 hand is finished, and whatever is still running after the grace period is
 cancelled and released for another worker. Work held by a worker that was
 killed comes back when its lease expires.
+
+A failure's message and traceback are recorded (attempt history, dead
+letters, the operations API that shows them) with every registered secret
+redacted: an error text made from an endpoint's answer or URL may carry one.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from distsync.errors import BusinessException, RetryableError
 from distsync.model.envelope import utcnow
+from distsync.redaction import redact
 from distsync.runtime.batch_documents import BatchDocuments
 from distsync.runtime.context import HandlerContext
 from distsync.runtime.ports import (
@@ -287,8 +292,8 @@ class Worker:
             return _park(delivery, decision.exception)
         info = ErrorInfo(
             type(exc).__name__,
-            str(exc) or repr(exc),
-            "".join(traceback.format_exception(exc)),
+            redact(str(exc) or repr(exc)),
+            redact("".join(traceback.format_exception(exc))),
             isinstance(exc, RetryableError),
         )
         if isinstance(decision, DeadLetterDecision):
@@ -348,7 +353,7 @@ def _park(delivery: Delivery, exc: BusinessException) -> Park:
         delivery,
         reason_code=exc.reason_code,
         document_ref=exc.document_ref,
-        message=str(exc),
+        message=redact(str(exc)),
         resolutions=tuple((r.action, r.label) for r in exc.resolutions),
         facts=dict(exc.facts),
     )

@@ -47,7 +47,7 @@ from distsync.errors import (
     RateLimited,
     RetryableError,
 )
-from distsync.redaction import redact, register_secret
+from distsync.redaction import forget_secret, redact, register_secret
 from distsync.telemetry import get_logger
 from distsync.transports.http import HttpAnswer, HttpTransport, parse_retry_after
 
@@ -95,6 +95,7 @@ class ClientCredentials:
         self._clock = clock
         self._endpoint = HttpTransport(settings.token_url, timeout_seconds=settings.timeout_seconds)
         self._current: _Token | None = None
+        self._retired: str | None = None
         self._pending: asyncio.Task[_Token] | None = None
 
     async def token(self) -> str:
@@ -113,12 +114,12 @@ class ClientCredentials:
 
     def discard(self, token: str) -> None:
         if self._current is not None and self._current.value == token:
-            self._current = None
+            self._retire()
             log.info("token refused by the API", action="oauth2.token_discarded", system=self.name)
 
     async def renew(self) -> None:
         """Drop the cached token and fetch one now (``reauthenticate()`` of a connector)."""
-        self._current = None
+        self._retire()
         await self.token()
 
     async def close(self) -> None:
@@ -131,7 +132,16 @@ class ClientCredentials:
     def _settled(self, task: asyncio.Task[_Token]) -> None:
         self._pending = None
         if not task.cancelled() and task.exception() is None:
+            self._retire()
             self._current = task.result()
+
+    def _retire(self) -> None:
+        """The current token steps aside; the one before it has expired: no longer redacted."""
+        if self._current is None:
+            return
+        if self._retired is not None:
+            forget_secret(self._retired)
+        self._retired, self._current = self._current.value, None
 
     async def _fetch(self) -> _Token:
         action = f"getting an OAuth 2.0 token for {self.name} from {self.settings.token_url}"
