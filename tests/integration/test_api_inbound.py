@@ -139,7 +139,7 @@ async def test_bytes_that_are_not_x12_are_400_with_the_place(api: Api) -> None:
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "malformed_document"
-    assert "reading at byte 2: expected an ISA segment" in body["message"]
+    assert "reading at byte 2: expected an ISA segment" in body["detail"]
     assert await api.documents() == []
 
 

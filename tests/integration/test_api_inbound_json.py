@@ -108,7 +108,11 @@ def assert_problem(response: httpx.Response, status: int, error: str) -> dict[st
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"], body["type"]) == (status, error, "about:blank")
+    assert (body["status"], body["error"], body["type"]) == (
+        status,
+        error,
+        f"urn:distsync:problem:{error}",
+    )
     return body
 
 
@@ -284,7 +288,7 @@ async def test_the_x12_routes_keep_their_paths(api: Api) -> None:
     response = await api.client.post("/v1/inbound/x12/acme", content=b"not x12")
 
     assert response.status_code == 400
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["error"] == "malformed_document"
 
 

@@ -30,7 +30,11 @@ def problem_of(response: Any, status: int, error: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"], body["type"]) == (status, error, "about:blank")
+    assert (body["status"], body["error"], body["type"]) == (
+        status,
+        error,
+        f"urn:distsync:problem:{error}",
+    )
     return body
 
 

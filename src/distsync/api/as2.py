@@ -55,6 +55,7 @@ from distsync.partners.channel_as2 import (
     record_async_mdn,
 )
 from distsync.partners.x12_in import Appender, InboundLog, X12Inbound
+from distsync.redaction import redact
 from distsync.telemetry import get_logger
 from distsync.transports import as2
 from distsync.transports.http import HttpTransport
@@ -128,7 +129,7 @@ async def _take_mdn(services: As2Services, raw: bytes) -> Response:
         return _text(200, f"MDN recorded: {exc}")
     except PermanentError as exc:
         log.warning("as2 mdn refused", action="as2.mdn_refused", error=str(exc))
-        return _text(400, str(exc))
+        return _text(400, redact(str(exc)))
     return _text(200, f"MDN recorded: {outcome.disposition} for {outcome.message_id}")
 
 
@@ -173,7 +174,7 @@ async def _append(
         taken = await inbound.receive(received.payload or b"", partner=partner)
     except RetryableError as exc:
         retry = str(max(1, round(exc.retry_after or 1)))
-        return Response(str(exc), status_code=503, headers={"Retry-After": retry})
+        return Response(redact(str(exc)), status_code=503, headers={"Retry-After": retry})
     except DistsyncError as exc:
         log.warning("as2 payload refused", action="as2.payload_refused", partner=partner,
                     message_id=received.message_id, error=str(exc))  # fmt: skip

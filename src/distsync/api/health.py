@@ -13,6 +13,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
+from distsync.redaction import redact
 from distsync.runtime.ports import LogInspector
 from distsync.telemetry import get_logger
 
@@ -40,7 +41,7 @@ async def unready_reason(backend: LogInspector, stopping: asyncio.Event | None) 
         return f"the backend did not answer within {PROBE_TIMEOUT_SECONDS}s"
     except Exception as exc:  # a probe reports a failure, it does not raise it
         log.warning("backend not ready", action="api.not_ready", error=repr(exc))
-        return f"the backend failed: {type(exc).__name__}: {exc}"
+        return redact(f"the backend failed: {type(exc).__name__}: {exc}")
     return None
 
 

@@ -32,13 +32,14 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from http import HTTPStatus
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from distsync.api.principal import INBOUND_WRITE, Principal, require
+from distsync.api.problems import PROBLEM_MEDIA_TYPE as PROBLEM_TYPE
+from distsync.api.problems import problem_body
 from distsync.config import Landscape
 from distsync.errors import DistsyncError, PermanentError, RetryableError
 from distsync.partners.x12_in import Appender, InboundLog, X12Inbound
@@ -195,17 +196,14 @@ def _refusal(exc: DistsyncError, partner: str | None) -> Response:
     elif not isinstance(exc, PermanentError):
         raise exc
     problems = exc.problems if isinstance(exc, InterchangeRefused) else ()
-    body = {
-        "error": _snake(type(exc).__name__),
-        "message": str(exc),
-        "problems": [
-            {"code": p.code, "message": p.message, "location": asdict(p.location)} for p in problems
-        ],
-    }
+    located = [
+        {"code": p.code, "message": p.message, "location": asdict(p.location)} for p in problems
+    ]
+    body = problem_body(status, _snake(type(exc).__name__), str(exc), problems=located)
     log.warning(
         "x12 refused", action="api.x12_refused", partner=partner, status=status, error=str(exc)
     )
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_TYPE)
 
 
 def _sent_by_other(exc: DistsyncError) -> bool:
@@ -227,9 +225,8 @@ def _forbidden_sender(exc: DistsyncError, bound: str) -> Response:
 def _problem(status: int, error: str, detail: str, partner: str | None) -> Response:
     log.warning("x12 refused", action="api.x12_refused", partner=partner, status=status,
                 error=error)  # fmt: skip
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
-            "detail": detail, "error": error}  # fmt: skip
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    body = problem_body(status, error, detail)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
 
 
 def _log(received: Received, partner: str | None) -> None:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from http import HTTPStatus
 from types import MappingProxyType
 from typing import Annotated, Any, Protocol
 
@@ -45,6 +44,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from distsync.api.principal import INBOUND_WRITE, Principal, require
+from distsync.api.problems import problem_body
 from distsync.config import Landscape
 from distsync.errors import (
     DistsyncError,
@@ -322,14 +322,7 @@ def _problem(
         error=error,
         detail=detail,
     )
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "error": error,
-        "partner": partner,
-        "document_type": document_type,
-        **extra,
-    }
+    body = problem_body(
+        status, error, detail, partner=partner, document_type=document_type, **extra
+    )
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)

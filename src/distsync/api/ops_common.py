@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from http import HTTPStatus
 from typing import Annotated, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +27,7 @@ from fastapi import Path
 from fastapi.responses import JSONResponse
 
 from distsync.api.principal import Principal
+from distsync.api.problems import problem_body
 from distsync.config import Landscape
 from distsync.flows.as2_certificates import CertificateWatch
 from distsync.model.envelope import Envelope
@@ -97,14 +97,7 @@ def scoped_partner(principal: Principal, partner: str | None) -> str | None:
 
 def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
     """A refusal as ``application/problem+json``."""
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "error": error,
-        **extra,
-    }
+    body = problem_body(status, error, detail, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
 
 

@@ -58,6 +58,7 @@ from distsync.errors import (
     RetryableError,
     SchemaViolation,
 )
+from distsync.redaction import redact
 from distsync.runtime.intake import PayloadTooLarge
 from distsync.telemetry import get_logger
 
@@ -120,6 +121,23 @@ def problem_type(code: str) -> str:
     return TYPE_PREFIX + code
 
 
+def problem_body(
+    status: int, code: str, detail: str, *, title: str | None = None, **extensions: Any
+) -> dict[str, Any]:
+    """The members of a problem document; ``detail`` with every known secret redacted.
+
+    Every refusal of the API is built here, whichever route or handler answers.
+    """
+    return {
+        "type": TYPE_PREFIX + code,
+        "title": title or _phrase(status),
+        "status": status,
+        "detail": redact(detail),
+        "error": code,
+        **extensions,
+    }
+
+
 def problem_response(
     status: int,
     code: str,
@@ -130,14 +148,7 @@ def problem_response(
     **extensions: Any,
 ) -> Response:
     """A ``application/problem+json`` response; ``extensions`` become extra members."""
-    body = {
-        "type": TYPE_PREFIX + code,
-        "title": title or _phrase(status),
-        "status": status,
-        "detail": detail,
-        "error": code,
-        **extensions,
-    }
+    body = problem_body(status, code, detail, title=title, **extensions)
     return Response(
         orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
     )

@@ -17,12 +17,12 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from http import HTTPStatus
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from distsync.api.inbound_json import PROBLEM_TYPE
+from distsync.api.problems import problem_body
 from distsync.config import Landscape, Partner, SystemConfig
 from distsync.errors import ConfigError, DistsyncError, PermanentError, RetryableError
 from distsync.runtime.intake import PayloadTooLarge
@@ -127,12 +127,5 @@ def problem(
         error=error,
         detail=detail,
     )
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "error": error,
-        "partner": partner,
-    }
+    body = problem_body(status, error, detail, partner=partner)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
