@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import ValidationError
 
+from distsync.api.openapi_schema import json_body
 from distsync.api.principal import SYNC_READ, Forbidden, Principal, require
 from distsync.errors import RetryableError
 from distsync.flows.order_deps import OrderDeps
@@ -31,12 +32,7 @@ __all__ = ["orders_router"]
 
 RETRY_AFTER_SECONDS = 5
 MAX_ERRORS = 20
-BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": SalesOrder.model_json_schema()}},
-    }
-}
+BODY = json_body(SalesOrder)
 
 
 def orders_router(deps: OrderDeps) -> APIRouter:
