@@ -290,15 +290,15 @@ async def test_a_5xx_with_a_malformed_body_is_still_retryable(
 async def test_401_reads_the_token_again_once_and_repeats_the_call(
     deliver: Deliver, endpoint: HttpEndpointSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WMS_TOKEN", "old")
+    monkeypatch.setenv("WMS_TOKEN", "wms-token-old-7f3a")
     connector = await deliver(token_env="WMS_TOKEN")
-    monkeypatch.setenv("WMS_TOKEN", "rotated")
+    monkeypatch.setenv("WMS_TOKEN", "wms-token-new-c91e")
     endpoint.script(Reply.error(401))
 
     assert (await connector.send(request())).remote_id == "S-1"
 
     tokens = [r.header("authorization") for r in endpoint.requests]
-    assert tokens == ["Bearer old", "Bearer rotated"]
+    assert tokens == ["Bearer wms-token-old-7f3a", "Bearer wms-token-new-c91e"]
 
 
 async def test_401_after_a_fresh_login_is_authentication_failed(
