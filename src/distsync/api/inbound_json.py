@@ -54,7 +54,7 @@ from distsync.errors import (
     SchemaViolation,
 )
 from distsync.model.base import Document
-from distsync.model.catalog import spec_for_event, validate_payload
+from distsync.model.catalog import spec_for_event, validate_document
 from distsync.model.envelope import Envelope
 from distsync.partners.keys import document_keys
 from distsync.partners.x12_in import Appender
@@ -244,9 +244,9 @@ def _envelope(
     partner: str, document_type: str, event_type: str, body: bytes, now: datetime
 ) -> Envelope:
     spec = spec_for_event(event_type)
-    payload = _payload(partner, document_type, event_type, body)
-    document = spec.model.model_validate(payload, strict=False)
+    document = _document(partner, document_type, event_type, body)
     assert isinstance(document, Document)  # every DOCUMENT_EVENTS model is one
+    payload = document.model_dump(mode="json")
     number = document.document_number()
     canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     digest = hashlib.sha256(canonical).hexdigest()[:16]
@@ -265,10 +265,10 @@ def _envelope(
     )
 
 
-def _payload(partner: str, document_type: str, event_type: str, body: bytes) -> dict[str, Any]:
+def _document(partner: str, document_type: str, event_type: str, body: bytes) -> BaseModel:
     action = f"receiving {document_type} from {partner}"
     try:
-        return validate_payload(event_type, body)
+        return validate_document(event_type, body)
     except MalformedDocument as exc:
         raise _Refused(422, "malformed_document", f"{action}: {exc}") from exc
     except SchemaViolation as exc:

@@ -31,5 +31,5 @@ def ops_router(services: OpsServices) -> APIRouter:
         partners_router,
         kpis_router,
     ):
-        router.include_router(make(services))
+        router.routes.extend(make(services).routes)  # flat: see api/app.py _mount
     return router

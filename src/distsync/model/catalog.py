@@ -150,6 +150,11 @@ def validate_payload(event_type: str, raw_json: bytes | str) -> dict[str, Any]:
     payload has one, and every failing field path; MalformedDocument when the
     bytes are not JSON at all.
     """
+    return validate_document(event_type, raw_json).model_dump(mode="json")
+
+
+def validate_document(event_type: str, raw_json: bytes | str) -> BaseModel:
+    """:func:`validate_payload`, answering the document itself (its model's instance)."""
     spec = spec_for_event(event_type)
     try:
         document = spec.model.model_validate_json(raw_json, strict=True)
@@ -160,7 +165,7 @@ def validate_payload(event_type: str, raw_json: bytes | str) -> dict[str, Any]:
                 f"{event_type} payload is not JSON: {errors[0]['msg']}"
             ) from exc
         raise SchemaViolation(_violation_message(event_type, spec, raw_json, errors)) from exc
-    return document.model_dump(mode="json")
+    return document
 
 
 def _unknown_event_message(event_type: str) -> str:

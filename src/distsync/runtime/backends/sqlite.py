@@ -31,6 +31,7 @@ from distsync.runtime.backends import (
     sql_slots,
     sql_states,
 )
+from distsync.runtime.backends.append_coalescer import AppendCoalescer
 from distsync.runtime.backends.sql_recent import RecentEvents
 from distsync.runtime.backends.sqlite_writer import GroupCommitWriter
 from distsync.runtime.ports import (
@@ -95,6 +96,7 @@ class SqliteMessageLog:
         self._recent = RecentEvents(recent_events)
         self._clock = clock
         self._writer = GroupCommitWriter(engines.writer, self._recent, map_errors)
+        self._appends = AppendCoalescer(self._append_now)
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="distsync-sqlite-r")
 
     @classmethod
@@ -127,7 +129,10 @@ class SqliteMessageLog:
         await self._write(sql_append.register, spec, self._clock(), _insert)
 
     async def append(self, envelopes: Sequence[Envelope]) -> AppendResult:
-        return await self._write(sql_append.append, list(envelopes), self._clock(), _insert)
+        return await self._appends.append(envelopes)
+
+    async def _append_now(self, envelopes: list[Envelope]) -> AppendResult:
+        return await self._write(sql_append.append, envelopes, self._clock(), _insert)
 
     async def claim(
         self, subscription: str, *, consumer: str, limit: int, lease_seconds: float
