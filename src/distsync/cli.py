@@ -95,6 +95,7 @@ def options(
         ),
     ] = None,
 ) -> None:
+    configure_logging("warning")  # JSON lines on stderr, so stdout stays the command's answer
     ctx.obj = Session(landscape)
 
 

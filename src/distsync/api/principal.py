@@ -49,7 +49,7 @@ OPS_READ = "ops:read"
 OPS_REPLAY = "ops:replay"
 ADMIN = "admin"
 SCOPES: dict[str, str] = {
-    INBOUND_WRITE: "submit documents (JSON, X12, AS2) as the token's partner",
+    INBOUND_WRITE: "submit documents (JSON, X12) as the token's partner",
     SYNC_READ: "ask the synchronous APIs: availability, order validation, shipping rates",
     OPS_READ: "read messages, dead letters, exceptions, cross-references, partners, KPIs",
     OPS_REPLAY: "replay messages and dead letters, resolve exceptions",
