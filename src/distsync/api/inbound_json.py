@@ -193,7 +193,8 @@ async def _receive(
         event_id=answer.event_id,
         duplicate=answer.duplicate,
     )
-    return JSONResponse(answer.model_dump(), status_code=202)
+    body = orjson.dumps({"event_id": answer.event_id, "duplicate": answer.duplicate})
+    return Response(body, status_code=202, media_type="application/json")
 
 
 def _event_type(landscape: Landscape, partner: str, document_type: str) -> str:
