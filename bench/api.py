@@ -19,6 +19,10 @@ baseline, then the authenticated window, on fresh databases; figures are
 medians over the repeats. The inbound rate limit is raised out of the way:
 it is not what is measured.
 
+**The app alone.** The same app's ASGI callable is also called in this
+process, 32 documents in flight, without uvicorn and sockets: what the
+route, the gateway middleware and the log cost by themselves.
+
 **Cost per request, in process.** Verifying one of our Ed25519 tokens
 (``LocalTokens.verify``) the first time it is seen (signature, claims) and
 again (the verified-token cache), and checking an API key (hash, cache),
@@ -48,6 +52,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 import httpx
 
@@ -58,6 +63,7 @@ from api_world import (
     auth_costs,
     documents,
     free_port,
+    in_process_rate,
     write_landscape,
 )
 from machine import machine
@@ -169,7 +175,7 @@ def measure(mode: str, options: argparse.Namespace) -> Window:
     return Window(mode, window.accepted, window.refused, stored, window.seconds)
 
 
-def report(rounds: list[tuple[Window, Window]], costs: dict[str, float]) -> str:
+def report(rounds: list[tuple[Window, Window]], costs: dict[str, float], asgi: list[float]) -> str:
     open_rate = statistics.median(w.per_second for w, _ in rounds)
     jwt_rate = statistics.median(w.per_second for _, w in rounds)
     extra_ms = (1 / jwt_rate - 1 / open_rate) * 1000
@@ -181,6 +187,7 @@ def report(rounds: list[tuple[Window, Window]], costs: dict[str, float]) -> str:
         f"| inbound accepted and stored, open API (baseline) | {open_rate:,.0f} docs/s |",
         f"| inbound accepted and stored, with a bearer JWT | {jwt_rate:,.0f} docs/s |",
         f"| ratio authenticated / baseline | {jwt_rate / open_rate:.2f}x |",
+        f"| the same app called in process, no HTTP stack | {median(asgi):,.0f} docs/s |",
         f"| time added per document at full load | {extra_ms:.3f} ms |",
         f"| JWT verified, first sight (signature and claims) | {costs['jwt_cold']:.1f} µs |",
         f"| JWT verified again (verified-token cache) | {costs['jwt_cached']:.2f} µs |",
@@ -227,7 +234,8 @@ def main() -> None:
         print(f"repeat {n + 1}: open {baseline.per_second:,.0f}/s, "
               f"jwt {secured.per_second:,.0f}/s", flush=True)  # fmt: skip
         rounds.append((baseline, secured))
-    text = report(rounds, auth_costs())
+    asgi = [asyncio.run(in_process_rate()) for _ in range(options.repeats)]
+    text = report(rounds, auth_costs(), asgi)
     print(text)
     if options.record:
         record(text, "python " + " ".join(["bench/api.py", *sys.argv[1:]]))

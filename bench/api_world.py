@@ -23,10 +23,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import yaml
 
+from distsync.api.app import create_app
 from distsync.api.auth_api_keys import ApiKeys
 from distsync.api.auth_keys import KeyRing
 from distsync.api.auth_tokens import LocalTokens
@@ -78,6 +80,60 @@ def documents(count: int, route: str, port: int, token: str | None) -> list[byte
         body = orjson.dumps(template | {"ack_number": f"ACK-B{n:07d}"})
         out.append(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
     return out
+
+
+async def in_process_rate(count: int = 6_000, concurrency: int = 32) -> float:
+    """Documents per second through the app's ASGI callable and intake, without HTTP.
+
+    The same app ``distsync serve`` runs (open landscape, SQLite at full
+    durability), called directly with ``concurrency`` requests in flight: what
+    the route, the gateway and the log cost, apart from uvicorn and sockets.
+    """
+    with tempfile.TemporaryDirectory(prefix="distsync-bench-asgi-") as folder:
+        services = build(
+            build_landscape(landscape_data(8080, secured=False), base_dir=Path(folder))
+        )
+        app = create_app(services)
+        template = orjson.loads(example_po_ack().model_dump_json())
+        bodies = [orjson.dumps(template | {"ack_number": f"ACK-A{n:07d}"}) for n in range(count)]
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(body: bytes) -> None:
+            async with gate:
+                await _call(app, "/v1/inbound/globex/po_ack", body)
+
+        try:
+            await asyncio.gather(*(one(body) for body in bodies[:500]))  # warm
+            began = time.perf_counter()
+            await asyncio.gather(*(one(body) for body in bodies[500:]))
+            return (count - 500) / (time.perf_counter() - began)
+        finally:
+            await services.close()
+
+
+async def _call(app: Any, path: str, body: bytes) -> None:
+    headers = [(b"host", HOST.encode()), (b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]  # fmt: skip
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "headers": headers,
+             "client": (HOST, 40000), "server": (HOST, 8080), "state": {}}  # fmt: skip
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    status: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await asyncio.Event().wait()  # the client never disconnects
+        return {}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    await app(scope, receive, send)
+    if status != [202]:
+        raise RuntimeError(f"the app answered {status} to an inbound document")
 
 
 def _median_us(calls: list[Callable[[], object]]) -> float:
