@@ -365,13 +365,15 @@ def _warnings(
     raw: dict[str, Any], doc: _Document, base_dir: Path, environ: Mapping[str, str]
 ) -> list[Problem]:
     found: list[Problem] = []
-    for path, value in _texts({section: raw.get(section) for section in ("systems", "partners")}):
+    sections = ("systems", "partners", "security", "as2")
+    for path, value in _texts({section: raw.get(section) for section in sections}):
         key = path[-1]
         if key.endswith("_env") and value not in environ:
             message = f"environment variable {value} is not set; distsync reads it at run time"
             found.append(doc.problem(path, message))
         elif (key.endswith("_file") or key == "sku_xref") and not _exists(value, base_dir):
             found.append(doc.problem(path, f"file {value} does not exist (yet)"))
+    found.extend(_key_ring_warning(raw, doc, base_dir))
     flows = raw.get("flows")
     for name in flows if isinstance(flows, dict) else {}:
         if name not in KNOWN_FLOWS:
@@ -379,6 +381,18 @@ def _warnings(
             hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(KNOWN_FLOWS)}"
             found.append(doc.problem(("flows", name), f"no flow is named {name!r}; {hint}"))
     return found
+
+
+def _key_ring_warning(raw: dict[str, Any], doc: _Document, base_dir: Path) -> list[Problem]:
+    """A ``security`` section whose signing keys folder has no key ring yet."""
+    security = raw.get("security")
+    if not isinstance(security, dict):
+        return []
+    folder = security.get("signing_keys_dir", "var/keys")
+    if not isinstance(folder, str) or _exists(str(Path(folder) / "keyring.json"), base_dir):
+        return []
+    message = f"no signing keys in {folder} yet; create them with `distsync auth keys init`"
+    return [doc.problem(("security",), message)]
 
 
 def _texts(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:

@@ -441,6 +441,32 @@ def test_missing_env_variable_is_a_warning_not_an_error(tmp_path: Path) -> None:
     assert "WMS_TOKEN is not set" in report.warnings[0].message
 
 
+def test_the_api_clients_secrets_as2_files_and_key_ring_are_checked_too(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        partners:
+          acme: {kind: supplier}
+        security:
+          clients:
+            portal: {client_secret_env: PORTAL_SECRET, scopes: [inbound:write], partner: acme}
+        as2:
+          as2_id: NORTHWIND
+          private_key_file: keys/as2-key.pem
+          certificate_file: keys/as2-cert.pem
+        """,
+    )
+
+    report = check_landscape(path, environ={})
+
+    assert report.ok
+    messages = {problem.key: problem.message for problem in report.warnings}
+    assert "PORTAL_SECRET is not set" in messages["security.clients.portal.client_secret_env"]
+    assert "does not exist" in messages["as2.private_key_file"]
+    assert "does not exist" in messages["as2.certificate_file"]
+    assert "distsync auth keys init" in messages["security"]
+
+
 def test_missing_sku_xref_and_secret_files_are_warnings(tmp_path: Path) -> None:
     path = write(
         tmp_path,
