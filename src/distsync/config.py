@@ -314,6 +314,13 @@ class Channel(SecretRefs):
     )
     digest: Literal["sha256", "sha384", "sha512", "sha1"] = "sha256"
     signature: Literal["rsassa_pkcs1v15", "rsassa_pss"] = "rsassa_pkcs1v15"
+    oauth2_token_url: Url | None = Field(
+        None, description="http: get bearer tokens here (OAuth 2.0 client credentials)"
+    )
+    oauth2_client_id: str | None = Field(None, min_length=1, max_length=256)
+    oauth2_scope: str | None = None
+    oauth2_audience: str | None = None
+    oauth2_client_auth: Literal["basic", "body"] = "basic"
 
     @field_validator("path")
     @classmethod
@@ -330,6 +337,25 @@ class Channel(SecretRefs):
         return self
 
     @model_validator(mode="after")
+    def _oauth2_is_whole(self) -> Channel:
+        fields = type(self).model_fields
+        given = sorted(k for k in OAUTH2_CHANNEL_KEYS if getattr(self, k) != fields[k].default)
+        if given and self.transport != "http":
+            raise ValueError(f"{', '.join(given)}: only an http channel takes these keys")
+        if not given:
+            return self
+        if self.oauth2_token_url is None or self.oauth2_client_id is None:
+            raise ValueError("oauth2 needs both oauth2_token_url and oauth2_client_id")
+        secret = ("client_secret_env" in self.secret_env) or (
+            "client_secret_file" in self.secret_files
+        )
+        if not secret:
+            raise ValueError("oauth2 needs client_secret_env or client_secret_file")
+        if "token_env" in self.secret_env or "token_file" in self.secret_files:
+            raise ValueError("give a fixed token (token_env, token_file) or oauth2_*, not both")
+        return self
+
+    @model_validator(mode="after")
     def _as2_keys_only_on_as2(self) -> Channel:
         fields = type(self).model_fields
         given = sorted(k for k in AS2_CHANNEL_KEYS if getattr(self, k) != fields[k].default)
@@ -337,6 +363,11 @@ class Channel(SecretRefs):
             raise ValueError(f"{', '.join(given)}: only an as2 channel takes these keys")
         return self
 
+
+OAUTH2_CHANNEL_KEYS = frozenset(
+    {"oauth2_token_url", "oauth2_client_id", "oauth2_scope", "oauth2_audience",
+     "oauth2_client_auth"}
+)  # fmt: skip
 
 AS2_CHANNEL_KEYS = frozenset(
     {"sign", "encrypt", "mdn", "require_signed", "require_encrypted", "encryption", "digest",

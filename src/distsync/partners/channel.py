@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -60,6 +61,7 @@ from distsync.runtime.ports import (
 )
 from distsync.transports import directory
 from distsync.transports.http import HttpAnswer, HttpTransport
+from distsync.transports.oauth2_client import ClientCredentials, ClientCredentialsSettings
 
 __all__ = [
     "DESTINATION_PREFIX",
@@ -186,6 +188,7 @@ class HttpCourier:
         self._partner = partner
         self._channel = channel
         self._transport: HttpTransport | None = None
+        self._tokens: ClientCredentials | None = None
 
     async def deliver(self, record: SentGroupRecord, request: OutboundRequest) -> Receipt:
         headers = {
@@ -201,14 +204,34 @@ class HttpCourier:
         transport, self._transport = self._transport, None
         if transport is not None:
             await transport.close()
+        tokens, self._tokens = self._tokens, None
+        if tokens is not None:
+            await tokens.close()
 
     def _connected(self) -> HttpTransport:
         if self._transport is None:
             channel = self._channel
             has_token = "token_env" in channel.secret_env or "token_file" in channel.secret_files
             token = channel.secret("token") if has_token else None
-            self._transport = HttpTransport(channel.url or "", token=token)
+            self._tokens = _client_credentials(self._partner, channel)
+            self._transport = HttpTransport(channel.url or "", token=token, tokens=self._tokens)
         return self._transport
+
+
+def _client_credentials(partner: str, channel: Channel) -> ClientCredentials | None:
+    """The channel's OAuth 2.0 token source, when it has ``oauth2_token_url``."""
+    if channel.oauth2_token_url is None or channel.oauth2_client_id is None:
+        return None
+    settings = ClientCredentialsSettings(
+        system=f"partner {partner}",
+        token_url=channel.oauth2_token_url,
+        client_id=channel.oauth2_client_id,
+        client_secret=partial(channel.secret, "client_secret"),
+        scope=channel.oauth2_scope,
+        audience=channel.oauth2_audience,
+        client_auth=channel.oauth2_client_auth,
+    )
+    return ClientCredentials(settings)
 
 
 class DirectoryCourier:
