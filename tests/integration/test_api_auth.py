@@ -9,6 +9,7 @@ The clock is a ``FrozenClock`` so that rotation and expiry need no sleeping.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -372,6 +373,24 @@ async def test_an_external_issuers_token_is_verified_with_its_jwks(idp_api: Api,
     elsewhere = idp.token("a", idp_api.clock(), aud="billing")
     assert (await idp_api.whoami(elsewhere)).status_code == 401
     assert [r.path for r in idp.endpoint.requests] == ["/jwks"]
+
+
+async def test_a_shared_secret_key_in_the_issuers_key_set_verifies_nothing(
+    idp_api: Api, idp: Idp
+) -> None:
+    published = "published-in-the-open-so-anyone-can-sign-0123456789"
+    oct_key = {"kty": "oct", "kid": "h", "alg": "HS256", "k": base64url(published.encode())}
+    idp.endpoint.default = Reply.ok({"keys": [oct_key]}, status=200)
+    issued = int(idp_api.clock().timestamp())
+    claims = {"iss": idp.issuer, "aud": "distsync", "sub": "intruder", "scope": "admin",
+              "iat": issued, "exp": issued + 600}  # fmt: skip
+    forged = jwt.encode(claims, published, algorithm="HS256", headers={"kid": "h"})
+
+    assert (await idp_api.whoami(forged)).status_code == 401
+
+
+def base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 async def test_an_external_key_rollover_is_picked_up_at_most_every_30_seconds(

@@ -195,6 +195,11 @@ class ExternalTokens:
         jwk = await self._key(kid if isinstance(kid, str) else "")
         config = self.config
         algorithms = [jwk.algorithm_name] if jwk.algorithm_name else list(EXTERNAL_ALGORITHMS)
+        if not set(algorithms) <= set(EXTERNAL_ALGORITHMS):  # never a shared-secret (HS*) key
+            raise Unauthenticated(
+                f"{config.issuer} key {kid!r} is for {algorithms}, not an asymmetric signature",
+                code="token_invalid",
+            )
         claims = _decode_external(
             token, jwk.key, algorithms, audience=config.audience, issuer=config.issuer
         )
