@@ -16,12 +16,11 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
-from distsync.api.as2 import RECEIVED, as2_router
+from distsync.api.app import create_app
+from distsync.api.as2 import RECEIVED
 from distsync.bootstrap import Services, build
-from distsync.config import Landscape, build_landscape
-from distsync.config_as2 import As2Settings
+from distsync.config import build_landscape
 from distsync.demo.as2_peer import As2Peer, KeyPair, make_key_pair
 from distsync.errors import Rejected, RetryableError
 from distsync.formats.x12.writer import Party
@@ -81,11 +80,6 @@ def partners(keys: dict[str, KeyPair], keystone: As2Peer, acme: As2Peer, mdn: st
     }  # fmt: skip
 
 
-def with_as2(landscape: Landscape, settings: dict[str, Any]) -> Landscape:
-    """Our AS2 identity on the landscape (the ``as2`` section, ``Landscape.as2``)."""
-    return landscape.model_copy(update={"as2": As2Settings.model_validate(settings)})
-
-
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyPair]:
     folder = tmp_path_factory.mktemp("as2-keys")
@@ -111,7 +105,8 @@ async def world(tmp_path: Path, keys: dict[str, KeyPair], mdn: str) -> AsyncIter
     ours_pair = keys["distsync"]
     settings = {"as2_id": "DISTSYNC", "private_key_file": str(ours_pair.key_file),
                 "certificate_file": str(ours_pair.certificate_file), "mdn_url": url}  # fmt: skip
-    services = build(with_as2(build_landscape(data, base_dir=tmp_path), settings))
+    data["as2"] = settings
+    services = build(build_landscape(data, base_dir=tmp_path))
     app = Serving(services, listener)
     await asyncio.gather(app.start(), keystone.start(), acme.start())
     try:
@@ -122,11 +117,10 @@ async def world(tmp_path: Path, keys: dict[str, KeyPair], mdn: str) -> AsyncIter
 
 
 class Serving:
-    """The AS2 route served by uvicorn on ``listener``."""
+    """The whole app (``create_app``: gateway, problem handlers, every router) on ``listener``."""
 
     def __init__(self, services: Services, listener: socket.socket) -> None:
-        app = FastAPI()
-        app.include_router(as2_router(services))
+        app = create_app(services)
         self._server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
         self._listener = listener
         self._task: asyncio.Task[None] | None = None
