@@ -145,6 +145,21 @@ async def test_resolution_not_offered_is_refused_with_the_choices(log) -> None:
         await log.resolve(9999, action="discard", actor="maria", note="")
 
 
+async def test_dead_letters_and_exceptions_are_listed_by_partner(log) -> None:
+    await log.register(SUB)
+    for n, partner in enumerate(("acme", "globex", "acme")):
+        await dead_letter(log, make_envelope("asn.received", partition=f"D-{n}", partner=partner))
+        await park(log, make_envelope("asn.received", partition=f"P-{n}", partner=partner))
+
+    acme_dead = await log.dead_letters(partner="acme")
+    acme_parked = await log.exceptions(partner="acme", limit=1)
+
+    assert [r.event.envelope.partition_key for r in acme_dead] == ["D-2", "D-0"]
+    assert [r.event.envelope.partition_key for r in acme_parked] == ["P-2"]  # newest, limited
+    assert [r.event.envelope.partner for r in await log.exceptions(partner="globex")] == ["globex"]
+    assert await log.dead_letters(partner="nobody") == []
+
+
 async def test_exceptions_are_replayed_by_reason_code(log) -> None:
     await log.register(SUB)
     sku = make_envelope("asn.received", partition="PO-1")

@@ -20,7 +20,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from distsync.api.ops_common import (
-    SCAN_LIMIT,
     OpsServices,
     RecordId,
     asks_for_other,
@@ -69,10 +68,8 @@ def dead_letters_router(services: OpsServices) -> APIRouter:
             return []
         wanted = scoped_partner(principal, partner)
         chosen = None if status == "all" else RecordStatus(status)
-        scan = limit if wanted is None else SCAN_LIMIT
-        records = await backend.dead_letters(status=chosen, limit=scan)
-        mine = [r for r in records if wanted is None or r.event.envelope.partner == wanted]
-        return [DeadLetterOut.of(r) for r in mine[:limit]]
+        records = await backend.dead_letters(status=chosen, limit=limit, partner=wanted)
+        return [DeadLetterOut.of(r) for r in records]
 
     @router.get(
         "/dead-letters/{dead_letter_id}",

@@ -23,7 +23,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from distsync.api.ops_common import (
-    SCAN_LIMIT,
     OpsServices,
     RecordId,
     asks_for_other,
@@ -65,10 +64,10 @@ def exceptions_router(services: OpsServices) -> APIRouter:
             return []
         wanted = scoped_partner(principal, partner)
         chosen = None if status == "all" else RecordStatus(status)
-        scan = limit if wanted is None else SCAN_LIMIT
-        records = await backend.exceptions(status=chosen, reason_code=reason, limit=scan)
-        mine = [r for r in records if wanted is None or r.event.envelope.partner == wanted]
-        return [ExceptionOut.of(r) for r in mine[:limit]]
+        records = await backend.exceptions(
+            status=chosen, reason_code=reason, limit=limit, partner=wanted
+        )
+        return [ExceptionOut.of(r) for r in records]
 
     @router.get(
         "/{exception_id}",

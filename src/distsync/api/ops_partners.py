@@ -87,11 +87,11 @@ def _channel(channel: Channel) -> ChannelOut:
 
 async def _detail(backend: LogInspector, name: str, partner: Partner) -> PartnerDetail:
     messages = await count_events(backend, EventFilter(partner=name))
-    dead = await backend.dead_letters(status=RecordStatus.OPEN, limit=SCAN_LIMIT)
-    parked = await backend.exceptions(status=RecordStatus.OPEN, limit=SCAN_LIMIT)
+    dead = await backend.dead_letters(status=RecordStatus.OPEN, limit=SCAN_LIMIT, partner=name)
+    parked = await backend.exceptions(status=RecordStatus.OPEN, limit=SCAN_LIMIT, partner=name)
     return PartnerDetail(
         **partner_out(name, partner).model_dump(),
         messages=messages,
-        dead_letters_open=sum(1 for r in dead if r.event.envelope.partner == name),
-        exceptions_open=sum(1 for r in parked if r.event.envelope.partner == name),
+        dead_letters_open=len(dead),
+        exceptions_open=len(parked),
     )

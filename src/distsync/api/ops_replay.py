@@ -122,10 +122,15 @@ async def count_selected(backend: LogInspector, selection: ReplaySelection) -> i
     if selection.source == "events":
         return await count_events(backend, selection.filter)
     records: list[DeadLetterRecord] | list[ParkedRecord]
+    partner = selection.filter.partner
     if selection.source == "dead_letters":
-        records = await backend.dead_letters(status=RecordStatus.OPEN, limit=SCAN_LIMIT)
+        records = await backend.dead_letters(
+            status=RecordStatus.OPEN, limit=SCAN_LIMIT, partner=partner
+        )
     else:
-        records = await backend.exceptions(status=RecordStatus.OPEN, limit=SCAN_LIMIT)
+        records = await backend.exceptions(
+            status=RecordStatus.OPEN, limit=SCAN_LIMIT, partner=partner
+        )
     return sum(1 for record in records if _selected(record, selection))
 
 

@@ -184,8 +184,13 @@ class LogInspector(Protocol):
     ) -> list[StoredEvent]: ...
 
     async def dead_letters(
-        self, *, status: RecordStatus | None = RecordStatus.OPEN, limit: int = 100
-    ) -> list[DeadLetterRecord]: ...
+        self,
+        *,
+        status: RecordStatus | None = RecordStatus.OPEN,
+        limit: int = 100,
+        partner: str | None = None,
+    ) -> list[DeadLetterRecord]:
+        """Newest first; ``partner`` keeps only the dead letters of that partner's events."""
 
     async def dead_letter(self, dead_letter_id: int) -> DeadLetterRecord | None: ...
 
@@ -195,7 +200,9 @@ class LogInspector(Protocol):
         status: RecordStatus | None = RecordStatus.OPEN,
         reason_code: str | None = None,
         limit: int = 100,
-    ) -> list[ParkedRecord]: ...
+        partner: str | None = None,
+    ) -> list[ParkedRecord]:
+        """Newest first; ``partner`` keeps only the exceptions of that partner's events."""
 
     async def exception(self, exception_id: int) -> ParkedRecord | None: ...
 

@@ -90,9 +90,18 @@ class MemoryReads:
         return found
 
     async def dead_letters(
-        self, *, status: RecordStatus | None = RecordStatus.OPEN, limit: int = 100
+        self,
+        *,
+        status: RecordStatus | None = RecordStatus.OPEN,
+        limit: int = 100,
+        partner: str | None = None,
     ) -> list[DeadLetterRecord]:
-        records = [r for r in self._dead.values() if status is None or r.status == status]
+        records = [
+            r
+            for r in self._dead.values()
+            if (status is None or r.status == status)
+            and (partner is None or r.event.envelope.partner == partner)
+        ]
         return [self._with_history(r) for r in reversed(records)][:limit]
 
     async def dead_letter(self, dead_letter_id: int) -> DeadLetterRecord | None:
@@ -105,12 +114,14 @@ class MemoryReads:
         status: RecordStatus | None = RecordStatus.OPEN,
         reason_code: str | None = None,
         limit: int = 100,
+        partner: str | None = None,
     ) -> list[ParkedRecord]:
         records = [
             r
             for r in self._parked.values()
             if (status is None or r.status == status)
             and (reason_code is None or r.reason_code == reason_code)
+            and (partner is None or r.event.envelope.partner == partner)
         ]
         return list(reversed(records))[:limit]
 

@@ -244,11 +244,13 @@ def _with_event(table: Any) -> Select[Any]:
 
 
 def dead_letters_(
-    conn: Connection, status: RecordStatus | None, limit: int
+    conn: Connection, status: RecordStatus | None, limit: int, partner: str | None = None
 ) -> list[DeadLetterRecord]:
     query = _with_event(dead_letters)
     if status is not None:
         query = query.where(dead_letters.c.status == status.value)
+    if partner is not None:
+        query = query.where(events.c.partner == partner)
     rows = conn.execute(query.order_by(dead_letters.c.id.desc()).limit(limit)).mappings()
     return [dead_letter_record(row) for row in rows]
 
@@ -262,9 +264,15 @@ def dead_letter(conn: Connection, dead_letter_id: int) -> DeadLetterRecord | Non
 
 
 def exceptions_(
-    conn: Connection, status: RecordStatus | None, reason_code: str | None, limit: int
+    conn: Connection,
+    status: RecordStatus | None,
+    reason_code: str | None,
+    limit: int,
+    partner: str | None = None,
 ) -> list[ParkedRecord]:
     query = _with_event(exceptions)
+    if partner is not None:
+        query = query.where(events.c.partner == partner)
     if status is not None:
         query = query.where(exceptions.c.status == status.value)
     if reason_code is not None:

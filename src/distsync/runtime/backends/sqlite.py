@@ -209,9 +209,13 @@ class SqliteMessageLog:
         return await self._read(sql_ops.list_events, selection, limit, before_seq)
 
     async def dead_letters(
-        self, *, status: RecordStatus | None = RecordStatus.OPEN, limit: int = 100
+        self,
+        *,
+        status: RecordStatus | None = RecordStatus.OPEN,
+        limit: int = 100,
+        partner: str | None = None,
     ) -> list[DeadLetterRecord]:
-        return await self._read(sql_ops.dead_letters_, status, limit)
+        return await self._read(sql_ops.dead_letters_, status, limit, partner)
 
     async def dead_letter(self, dead_letter_id: int) -> DeadLetterRecord | None:
         return await self._read(sql_ops.dead_letter, dead_letter_id)
@@ -222,8 +226,9 @@ class SqliteMessageLog:
         status: RecordStatus | None = RecordStatus.OPEN,
         reason_code: str | None = None,
         limit: int = 100,
+        partner: str | None = None,
     ) -> list[ParkedRecord]:
-        return await self._read(sql_ops.exceptions_, status, reason_code, limit)
+        return await self._read(sql_ops.exceptions_, status, reason_code, limit, partner)
 
     async def exception(self, exception_id: int) -> ParkedRecord | None:
         return await self._read(sql_ops.exception, exception_id)
