@@ -26,22 +26,18 @@ from distsync.config import Landscape, default_landscape
 from distsync.connectors.registry import system_validators
 from distsync.errors import DistsyncError
 from distsync.landscape import load_landscape
+from distsync.runtime import replay_scope
 from distsync.runtime.ports import (
-    DeadLetterRecord,
     EventFilter,
     LogInspector,
-    ParkedRecord,
     RecordStatus,
     ReplaySelection,
-    StoredEvent,
 )
-from distsync.runtime.records import reason_of
-from distsync.runtime.selection import event_matches
+from distsync.runtime.records import offered_resolutions
 
 T = TypeVar("T")
 
 LARGE_REPLAY = 1000
-PAGE = 1000
 ALL_RECORDS = 10_000_000
 
 
@@ -266,33 +262,7 @@ def confirm_large(what: str, count: int) -> None:
 
 async def count_selected(backend: LogInspector, selection: ReplaySelection) -> int:
     """How many events or open records a replay would select, read without writing."""
-    if selection.source == Source.EVENTS:
-        return await _count_events(backend, selection.filter)
-    records: list[DeadLetterRecord] | list[ParkedRecord]
-    if selection.source == Source.DEAD_LETTERS:
-        records = await backend.dead_letters(status=RecordStatus.OPEN, limit=ALL_RECORDS)
-    else:
-        records = await backend.exceptions(status=RecordStatus.OPEN, limit=ALL_RECORDS)
-    return sum(1 for record in records if _selected(record, selection))
-
-
-async def _count_events(backend: LogInspector, chosen: EventFilter) -> int:
-    total, before = 0, None
-    while True:
-        page: list[StoredEvent] = await backend.list_events(chosen, limit=PAGE, before_seq=before)
-        total += len(page)
-        if len(page) < PAGE:
-            return total
-        before = page[-1].seq
-
-
-def _selected(record: DeadLetterRecord | ParkedRecord, selection: ReplaySelection) -> bool:
-    return (
-        (not selection.ids or str(record.id) in selection.ids)
-        and event_matches(record.event.envelope, selection.filter)
-        and (selection.reason_code is None or reason_of(record) == selection.reason_code)
-        and (not selection.subscriptions or record.subscription in selection.subscriptions)
-    )
+    return await replay_scope.count_selected(backend, selection, limit=ALL_RECORDS)
 
 
 # -- exceptions --------------------------------------------------------------------
@@ -327,7 +297,7 @@ def show_exception(ctx: typer.Context, exception_id: int, as_json: Json = False)
     if record is None:
         raise CommandRefused(f"showing exception {exception_id}: no such exception")
     if as_json:
-        offered = [{"action": a, "label": label} for a, label in render.offered_resolutions(record)]
+        offered = [{"action": a, "label": label} for a, label in offered_resolutions(record)]
         render.emit_json({**render.jsonable(record), "offered": offered})
     else:
         render.exception_detail(record)

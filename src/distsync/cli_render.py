@@ -36,7 +36,7 @@ from distsync.runtime.ports import (
     StoredEvent,
     SubscriptionStats,
 )
-from distsync.runtime.records import ALWAYS_OFFERED
+from distsync.runtime.records import offered_resolutions
 
 PIPED_WIDTH = 240
 MESSAGE_WIDTH = 60
@@ -278,7 +278,6 @@ EXCEPTION_COLUMNS: list[Column] = [
     ("parked at", lambda x: when(x.parked_at)),
 ]
 RESOLUTION_COLUMNS: list[Column] = [("action", lambda r: r[0]), ("what it does", lambda r: r[1])]
-GENERIC_RESOLUTIONS = {"replay": "Run the message again", "discard": "Discard the message"}
 
 
 def dead_letters_table(records: Sequence[DeadLetterRecord]) -> None:
@@ -308,13 +307,6 @@ def dead_letter_detail(record: DeadLetterRecord) -> None:
         out.print(boxed("traceback", Text(record.error.traceback)))
     out.print(records_table("attempts", ATTEMPT_COLUMNS, record.history))
     out.print(boxed("payload", pretty(env.payload)))
-
-
-def offered_resolutions(record: ParkedRecord) -> list[tuple[str, str]]:
-    """What the exception offers, plus the actions every exception allows."""
-    named = {name for name, _ in record.resolutions}
-    generic = [(n, GENERIC_RESOLUTIONS[n]) for n in ALWAYS_OFFERED if n not in named]
-    return [*record.resolutions, *generic]
 
 
 def exceptions_table(records: Sequence[ParkedRecord]) -> None:

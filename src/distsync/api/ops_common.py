@@ -32,7 +32,8 @@ from distsync.config import Landscape
 from distsync.flows.as2_certificates import CertificateWatch
 from distsync.model.envelope import Envelope
 from distsync.redaction import redact
-from distsync.runtime.ports import EventFilter, LogInspector, MessageLog, StoredEvent
+from distsync.runtime.ports import LogInspector, MessageLog
+from distsync.runtime.replay_scope import count_events
 
 __all__ = [
     "PROBLEM_TYPE",
@@ -54,7 +55,6 @@ __all__ = [
 PROBLEM_TYPE = "application/problem+json"
 SCAN_LIMIT = 10_000
 """Records read to filter one partner's out of the backend's lists (which take no partner)."""
-PAGE = 1000
 
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The record's id, as listed")]
 """A dead letter's or an exception's id: a positive 64-bit integer, as the store keeps it."""
@@ -123,17 +123,6 @@ def safe_url(url: str | None) -> str | None:
     host = parts.hostname or ""
     netloc = host if parts.port is None else f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-async def count_events(backend: LogInspector, chosen: EventFilter) -> int:
-    """How many stored events ``chosen`` selects, read page by page."""
-    total, before = 0, None
-    while True:
-        page: list[StoredEvent] = await backend.list_events(chosen, limit=PAGE, before_seq=before)
-        total += len(page)
-        if len(page) < PAGE:
-            return total
-        before = page[-1].seq
 
 
 def tally(values: list[str]) -> Mapping[str, int]:

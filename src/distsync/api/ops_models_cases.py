@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from distsync.api.ops_common import redacted
 from distsync.runtime.ports import ParkedRecord
-from distsync.runtime.records import ALWAYS_OFFERED
+from distsync.runtime.records import offered_resolutions
 
 EVENT_ID = "0190f5b2-7c1e-7a3b-9c2d-4e5f60718293"
 AT = "2026-01-05T09:30:00Z"
@@ -27,7 +27,6 @@ BACKLOG_EXAMPLE: dict[str, Any] = {
     "subscription": "procure.asn", "ordered": True, "backlog": 4, "pending": 3, "in_flight": 1,
     "waiting_retry": 0, "oldest_age_seconds": 12.5,
 }  # fmt: skip
-GENERIC_LABELS = {"replay": "Run the message again", "discard": "Discard the message"}
 
 
 def _example(**fields: Any) -> ConfigDict:
@@ -106,11 +105,7 @@ class ExceptionDetail(ExceptionOut):
 
 def offered(record: ParkedRecord) -> list[tuple[str, str]]:
     """What the exception offers, plus the actions every exception allows; none once closed."""
-    if record.status.value != "open":
-        return []
-    named = {name for name, _ in record.resolutions}
-    generic = [(n, GENERIC_LABELS[n]) for n in ALWAYS_OFFERED if n not in named]
-    return [*record.resolutions, *generic]
+    return offered_resolutions(record) if record.status.value == "open" else []
 
 
 class Resolve(BaseModel):

@@ -24,22 +24,17 @@ from distsync.api.ops_common import (
     SCAN_LIMIT,
     OpsServices,
     asks_for_other,
-    count_events,
     problem,
     scoped_partner,
 )
 from distsync.api.ops_models import ReplayDone, ReplayFilter
 from distsync.api.principal import OPS_REPLAY, Principal, require
+from distsync.runtime import replay_scope
 from distsync.runtime.ports import (
-    DeadLetterRecord,
     EventFilter,
     LogInspector,
-    ParkedRecord,
-    RecordStatus,
     ReplaySelection,
 )
-from distsync.runtime.records import reason_of
-from distsync.runtime.selection import event_matches
 from distsync.telemetry import get_logger
 
 __all__ = ["count_selected", "replay_router"]
@@ -119,27 +114,7 @@ def _refusal(selection: ReplaySelection) -> str | None:
 
 async def count_selected(backend: LogInspector, selection: ReplaySelection) -> int:
     """How many events or open records a replay would select, read without writing."""
-    if selection.source == "events":
-        return await count_events(backend, selection.filter)
-    records: list[DeadLetterRecord] | list[ParkedRecord]
-    partner = selection.filter.partner
-    if selection.source == "dead_letters":
-        records = await backend.dead_letters(
-            status=RecordStatus.OPEN, limit=SCAN_LIMIT, partner=partner
-        )
-    else:
-        records = await backend.exceptions(
-            status=RecordStatus.OPEN, limit=SCAN_LIMIT, partner=partner
-        )
-    return sum(1 for record in records if _selected(record, selection))
-
-
-def _selected(record: DeadLetterRecord | ParkedRecord, selection: ReplaySelection) -> bool:
-    return (
-        event_matches(record.event.envelope, selection.filter)
-        and (selection.reason_code is None or reason_of(record) == selection.reason_code)
-        and (not selection.subscriptions or record.subscription in selection.subscriptions)
-    )
+    return await replay_scope.count_selected(backend, selection, limit=SCAN_LIMIT)
 
 
 def logged(principal: Principal, selection: ReplaySelection, count: int) -> None:

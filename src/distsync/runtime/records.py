@@ -15,6 +15,7 @@ from distsync.runtime.ports import (
 )
 
 ALWAYS_OFFERED = ("replay", "discard")
+GENERIC_RESOLUTIONS = {"replay": "Run the message again", "discard": "Discard the message"}
 
 
 class ResolutionRefused(DistsyncError):
@@ -103,3 +104,10 @@ def summarise_stats(
         acked=acked,
         skipped_stale=skipped,
     )
+
+
+def offered_resolutions(record: ParkedRecord) -> list[tuple[str, str]]:
+    """What the exception offers, plus the actions every exception allows."""
+    named = {name for name, _ in record.resolutions}
+    generic = [(n, GENERIC_RESOLUTIONS[n]) for n in ALWAYS_OFFERED if n not in named]
+    return [*record.resolutions, *generic]
