@@ -12,7 +12,6 @@ and reporting problems with their line numbers is ``landscape.py``'s job.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
@@ -37,8 +36,7 @@ from distsync.config_inventory import InventoryPolicy
 from distsync.config_policy import DeliveryPolicy
 from distsync.config_security import SecurityConfig, check_partners
 from distsync.config_x12 import X12Identity
-from distsync.errors import ConfigError
-from distsync.redaction import register_secret
+from distsync.secret_source import read_secret
 
 Scalar = str | int | float | bool
 Profile = Literal["embedded", "postgres", "cluster"]
@@ -252,21 +250,8 @@ class SecretRefs(_Model):
 
     def secret(self, name: str) -> str:
         """Read secret ``name`` (``password``, ``token``) now, from its variable or file."""
-        value = self._read_secret(name)
-        register_secret(value)  # never written out again: see distsync.redaction
-        return value
-
-    def _read_secret(self, name: str) -> str:
-        if (variable := self.secret_env.get(f"{name}_env")) is not None:
-            if (value := os.environ.get(variable)) is None:
-                raise ConfigError(f"environment variable {variable} ({name}) is not set")
-            return value
-        if (file := self.secret_files.get(f"{name}_file")) is not None:
-            try:
-                return Path(file).read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise ConfigError(f"reading {name} from {file}: {exc.strerror}") from exc
-        raise ConfigError(f"no {name}_env or {name}_file is configured")
+        variable = self.secret_env.get(f"{name}_env")
+        return read_secret(name, variable=variable, file=self.secret_files.get(f"{name}_file"))
 
 
 class SystemConfig(SecretRefs):

@@ -22,7 +22,6 @@ nothing of it in turn.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from distsync.errors import ConfigError
-from distsync.redaction import register_secret
+from distsync.secret_source import read_secret
 
 __all__ = ["As2Settings"]
 
@@ -78,20 +77,7 @@ class As2Settings(BaseModel):
         """The private key's password, read now (``None`` when the key is not encrypted)."""
         if self.private_key_password_env is not None and self.private_key_password_file is not None:
             raise ConfigError("as2: give private_key_password_env or _file, not both")
-        value = None
-        if (variable := self.private_key_password_env) is not None:
-            value = os.environ.get(variable)
-            if value is None:
-                raise ConfigError(
-                    f"as2: environment variable {variable} (the key's password) is not set"
-                )
-        elif (file := self.private_key_password_file) is not None:
-            try:
-                value = Path(file).read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise ConfigError(
-                    f"as2: reading the key's password from {file}: {exc.strerror}"
-                ) from exc
-        if value is not None:
-            register_secret(value)  # never written out again: see distsync.redaction
-        return value
+        variable, file = self.private_key_password_env, self.private_key_password_file
+        if variable is None and file is None:
+            return None
+        return read_secret("private_key_password", variable=variable, file=file, where="as2: ")

@@ -19,15 +19,13 @@ constants are tested to match them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from distsync.errors import ConfigError
-from distsync.redaction import register_secret
+from distsync.secret_source import read_secret
 
 __all__ = [
     "SCOPE_NAMES",
@@ -94,22 +92,7 @@ class OAuthClient(_Model):
 
     def secret(self, name: Literal["client_secret"] = "client_secret") -> str:
         """Read the client secret now, from its variable or file, and register it as secret."""
-        value = self._read_secret(name)
-        register_secret(value)
-        return value
-
-    def _read_secret(self, name: str) -> str:
-        if self.client_secret_env is not None:
-            if (value := os.environ.get(self.client_secret_env)) is None:
-                raise ConfigError(
-                    f"environment variable {self.client_secret_env} ({name}) is not set"
-                )
-            return value
-        file = str(self.client_secret_file)
-        try:
-            return Path(file).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise ConfigError(f"reading {name} from {file}: {exc.strerror}") from exc
+        return read_secret(name, variable=self.client_secret_env, file=self.client_secret_file)
 
 
 class ExternalIssuer(_Model):
