@@ -6,7 +6,8 @@ credential it presents:
 - ``X-API-Key: dsk_...`` or ``Authorization: Bearer dsk_...``: an API key
   (``api/auth_api_keys.py``), when ``security.api_keys`` is on;
 - ``Authorization: Bearer <jwt>``: a token of an external issuer when its
-  unverified ``iss`` names one, else one of ours (``api/auth_tokens.py``).
+  unverified ``iss`` names one (``api/auth_external.py``), else one of ours
+  (``api/auth_tokens.py``).
 
 No credentials, or credentials that do not verify, raise
 :class:`Unauthenticated` (401); ``require(scope)`` turns a missing scope
@@ -28,8 +29,10 @@ from ipaddress import ip_address
 from fastapi import Request
 
 from distsync.api.auth_api_keys import ApiKeys, is_api_key
+from distsync.api.auth_external import ExternalTokens
 from distsync.api.auth_keys import KeyRing
-from distsync.api.auth_tokens import ExternalTokens, LocalTokens, unverified_issuer
+from distsync.api.auth_tokens import LocalTokens
+from distsync.api.jwt_parts import unverified_issuer
 from distsync.api.principal import OPEN, Principal, Unauthenticated
 from distsync.config_security import SecurityConfig
 from distsync.errors import ConfigError
