@@ -3,11 +3,8 @@
 One pure ASGI middleware (no ``BaseHTTPMiddleware``: the inbound path must
 stay cheap), installed by :func:`install_gateway`. For each HTTP request:
 
-1. **Correlation.** ``X-Correlation-ID`` is taken when it is 1-128 characters
-   of ``A-Z a-z 0-9 . _ : -`` and replaced otherwise (never refused). W3C
-   ``traceparent`` is taken when well formed: the trace id is kept and our
-   answer gets a new span id; a bad or missing one starts a new trace. With
-   no usable correlation id the trace id is the correlation id. Both sit in
+1. **Correlation.** ``X-Correlation-ID`` and W3C ``traceparent`` are taken
+   when usable and made when not (``api/trace_context.py``). They sit in
    ``request.state`` (``correlation_id``, ``trace_id``, ``span_id``,
    ``parent_span_id``), are bound to every log line, and come back as headers
    on every response, errors included.
@@ -25,8 +22,6 @@ An access line is logged at debug level (``action="api.request"``).
 from __future__ import annotations
 
 import math
-import os
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,13 +41,12 @@ from distsync.api.rate_limit import (
     route_group,
     throttled_counter,
 )
+from distsync.api.trace_context import trace_state
 from distsync.config_api import ApiPolicy, Group
 from distsync.telemetry import Metrics, get_logger
 
-__all__ = ["BodyTooLarge", "GatewayMiddleware", "install_gateway", "parse_traceparent"]
+__all__ = ["BodyTooLarge", "GatewayMiddleware", "install_gateway"]
 
-_CORRELATION = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
 _CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
 log = get_logger(component="api")
 
@@ -64,22 +58,6 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int, source: str) -> None:
         super().__init__(413, f"the request body is over the limit of {limit:,} bytes ({source})")
-
-
-def parse_traceparent(value: str) -> tuple[str, str, str] | None:
-    """``(trace_id, parent_span_id, flags)`` of a valid W3C ``traceparent``, else None."""
-    match = _TRACEPARENT.fullmatch(value)
-    if match is None:
-        return None
-    version, trace_id, parent, flags, rest = match.groups()
-    if (
-        version == "ff"
-        or (version == "00" and rest)
-        or not int(trace_id, 16)
-        or not int(parent, 16)
-    ):
-        return None
-    return trace_id, parent, flags
 
 
 class GatewayMiddleware:
@@ -108,7 +86,7 @@ class GatewayMiddleware:
             return
         began = time.perf_counter()
         correlation, traceparent, length, credential = _interesting_headers(scope["headers"])
-        state = _trace_state(scope.setdefault("state", {}), correlation, traceparent)
+        state = trace_state(scope.setdefault("state", {}), correlation, traceparent)
         reply = _Reply(send, state)
         tokens = bind_contextvars(
             correlation_id=state["correlation_id"], trace_id=state["trace_id"]
@@ -237,20 +215,6 @@ def _interesting_headers(
         elif name in _CREDENTIAL_HEADERS:
             credential = value
     return correlation, traceparent, length, credential
-
-
-def _trace_state(
-    state: dict[str, Any], correlation: str | None, traceparent: str | None
-) -> dict[str, Any]:
-    parsed = parse_traceparent(traceparent) if traceparent else None
-    trace_id, parent, flags = parsed or (os.urandom(16).hex(), None, "00")
-    span_id = os.urandom(8).hex()
-    if correlation is None or not _CORRELATION.fullmatch(correlation):
-        correlation = trace_id
-    state["correlation_id"] = correlation
-    state["trace_id"], state["span_id"], state["parent_span_id"] = trace_id, span_id, parent
-    state["traceparent"] = f"00-{trace_id}-{span_id}-{flags}"
-    return state
 
 
 def _counting(receive: Receive, limit: int, source: str) -> Receive:
