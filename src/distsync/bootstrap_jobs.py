@@ -30,6 +30,8 @@ from distsync.flows.procure_alerts import OverdueWatch
 from distsync.flows.procure_poll import poll_purchase_orders
 from distsync.flows.reconcile import StockSource
 from distsync.flows.reconcile_settings import ReconcileSettings
+from distsync.partners.as2_acks import EVERY_SECONDS as ACK_EVERY_SECONDS
+from distsync.partners.as2_acks import AckOutbox
 from distsync.partners.inbox import FolderReceiver, directory_partners
 from distsync.partners.x12_in import X12Inbound
 from distsync.runtime.scheduler import Job
@@ -53,7 +55,18 @@ def jobs_of(services: Services) -> list[Job]:
         *feed_jobs(services),
         *reconcile_jobs(services),
         *certificate_jobs(services),
+        *as2_ack_jobs(services),
     ]
+
+
+def as2_ack_jobs(services: Services) -> list[Job]:
+    """The 997s owed to AS2 partners, sent until they arrive (``partners/as2_acks.py``)."""
+    landscape = services.landscape
+    channels = [p.channel for p in landscape.partners.values() if p.channel is not None]
+    if landscape.as2 is None or not any(c.transport == "as2" and c.url for c in channels):
+        return []
+    outbox = AckOutbox(landscape, services.backend, services.clock)
+    return [Job("as2-acks", ACK_EVERY_SECONDS, outbox.send_pending)]
 
 
 def certificate_jobs(services: Services) -> list[Job]:

@@ -26,6 +26,8 @@ from distsync.errors import Rejected, RetryableError
 from distsync.formats.x12.writer import Party
 from distsync.model.examples import example_purchase_order
 from distsync.model.examples.master import customer_address
+from distsync.partners.as2_acks import KIND as ACKS
+from distsync.partners.as2_acks import AckOutbox
 from distsync.partners.channel_as2 import SENT
 from distsync.runtime.ports import EventFilter, OutboundRequest, Receipt
 from distsync.testing_http import loopback_listener
@@ -157,6 +159,31 @@ async def test_a_signed_encrypted_850_is_stored_and_answered_with_a_signed_mdn(
         return any(b"ST*997" in payload for payload in world.keystone.received)
 
     await eventually(acknowledged)
+
+
+async def test_a_997_owed_while_the_partner_is_down_is_sent_once_when_it_is_back(
+    world: World,
+) -> None:
+    await world.keystone.stop()
+    result = await world.keystone.send(world.url, customer_850(control=42))
+    assert result.disposition == "processed"
+    backend = world.services.backend
+
+    async def first_attempt_failed() -> bool:
+        owed = await backend.list_documents(ACKS)
+        return len(owed) == 1 and owed[0].body["attempts"] == 1
+
+    await eventually(first_attempt_failed)
+    assert world.keystone.received == []
+    outbox = AckOutbox(world.services.landscape, backend, world.services.clock)
+    await world.keystone.start()
+
+    await outbox.send_pending()
+    await outbox.send_pending()  # nothing is owed any more
+
+    assert [b"ST*997" in payload for payload in world.keystone.received] == [True]
+    (owed,) = await backend.list_documents(ACKS)
+    assert (owed.body["status"], owed.body["attempts"]) == ("sent", 2)
 
 
 async def test_a_tampered_signature_is_refused_and_nothing_is_stored(world: World) -> None:

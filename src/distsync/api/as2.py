@@ -12,8 +12,10 @@ partner is the one whose ``channel.as2_id`` is the ``AS2-From`` (transport
    ``processed/Warning: duplicate-document`` and nothing is processed again;
 3. handed to ``X12Inbound`` as ``/v1/inbound/x12`` does, which appends it
    durably; only then recorded as received and answered a signed
-   ``processed`` MDN. The 997/999 is sent back to the partner as an AS2
-   message of its own (when its channel has a ``url``) after the answer.
+   ``processed`` MDN. The 997/999 owed to the partner is recorded before the
+   answer and sent as an AS2 message of its own (when its channel has a
+   ``url``): tried at once after the answer, then by the ``as2-acks`` job
+   until it arrives (``partners/as2_acks.py``).
 
 A message that does not decrypt (``decryption-failed``), whose signature does
 not verify or is by another key (``authentication-failed``), or that lacks
@@ -46,9 +48,8 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from distsync.config import Landscape
 from distsync.errors import DistsyncError, PermanentError, Rejected, RetryableError
+from distsync.partners.as2_acks import AckDocuments, AckOutbox, record_pending
 from distsync.partners.channel_as2 import (
-    As2Documents,
-    As2Sender,
     as2_settings,
     our_identity,
     partner_profile,
@@ -69,7 +70,7 @@ PROCESSING_ERROR = "unexpected-processing-error"
 log = get_logger(component="api")
 
 
-class As2Backend(InboundLog, As2Documents, Protocol):
+class As2Backend(InboundLog, AckDocuments, Protocol):
     """The backend as AS2 needs it: counters, log reads and documents."""
 
 
@@ -193,7 +194,12 @@ async def _append(
     log.info("as2 received", action="as2.received", partner=partner,
              message_id=received.message_id, appended=len(taken.taken))  # fmt: skip
     if taken.acknowledgement and _sends_back(services.landscape, partner):
-        background.add_task(_send_acknowledgement, services, partner, key, taken.acknowledgement)
+        owed = await record_pending(
+            services.backend, partner=partner, received_key=key,
+            text=taken.acknowledgement, now=services.clock(),
+        )  # fmt: skip
+        outbox = AckOutbox(services.landscape, services.backend, services.clock)
+        background.add_task(outbox.send_one, owed)
     return _answer(received.mdn, background, status=200)
 
 
@@ -215,27 +221,6 @@ async def _post_mdn(mdn: as2.MdnToSend) -> None:
         )
     finally:
         await transport.close()
-
-
-async def _send_acknowledgement(
-    services: As2Services, partner: str, key: str, acknowledgement: bytes
-) -> None:
-    sender = As2Sender(
-        partner=partner,
-        landscape=services.landscape,
-        documents=services.backend,
-        clock=services.clock,
-    )
-    try:
-        await _with_retries(
-            lambda: sender.send(
-                acknowledgement, key=f"ack:{key}", filename=f"{partner}_997.edi",
-                correlation_id=f"as2:{key}",
-            ),
-            what=f"the acknowledgement of {key} to {partner}",
-        )  # fmt: skip
-    finally:
-        await sender.close()
 
 
 async def _with_retries(attempt: Callable[[], Awaitable[object]], *, what: str) -> None:
