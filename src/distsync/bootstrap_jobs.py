@@ -33,6 +33,7 @@ from distsync.flows.reconcile_settings import ReconcileSettings
 from distsync.partners.as2_acks import EVERY_SECONDS as ACK_EVERY_SECONDS
 from distsync.partners.as2_acks import AckOutbox
 from distsync.partners.inbox import FolderReceiver, directory_partners
+from distsync.partners.json_in import JsonInbound
 from distsync.partners.x12_in import X12Inbound
 from distsync.runtime.scheduler import Job
 from distsync.store.ports import ReferenceData
@@ -153,11 +154,15 @@ def inbox_jobs(services: Services) -> list[Job]:
     inbound = X12Inbound(
         landscape=landscape, log=services.backend, intake=services.intake, clock=services.clock
     )
+    json_in = JsonInbound(landscape=landscape, intake=services.intake, clock=services.clock)
     return [
         Job(
-            f"inbox:{name}", INBOX_SECONDS, partial(_receive, FolderReceiver(inbound, name, folder))
+            f"inbox:{name}",
+            INBOX_SECONDS,
+            partial(_receive, FolderReceiver(inbound, name, folder, json=json_in, x12=x12)),
         )
         for name, folder in directory_partners(landscape).items()
+        for x12 in [landscape.partners[name].x12 is not None]
     ]
 
 

@@ -9,7 +9,8 @@ channel or customer sends ``sales_order`` (the generic order API), a WMS
 (what a 945, 846 and 947 bring). The
 partner must be declared and list ``json-<document_type>`` in its ``sends``.
 
-The body is validated strictly as its document (``model.catalog``) and
+The body is validated strictly as its document (``partners/json_in.py``, shared with
+the file drop) and
 appended through intake under the key
 ``json:<partner>:<document_type>:<document number>:<16 hex of sha256>`` of
 the canonical JSON (keys sorted): the same document again, however it is
@@ -32,50 +33,29 @@ the body is read. Refusals are ``application/problem+json`` (RFC 9457) with
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Annotated, Any, Protocol
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from distsync.api.principal import INBOUND_WRITE, Principal, require
 from distsync.api.problems import problem_body
 from distsync.config import Landscape
 from distsync.errors import (
     DistsyncError,
-    MalformedDocument,
     PermanentError,
     RetryableError,
-    SchemaViolation,
 )
-from distsync.model.base import Document
-from distsync.model.catalog import spec_for_event, validate_document
-from distsync.model.envelope import Envelope
-from distsync.partners.keys import document_keys
+from distsync.partners.json_in import DOCUMENT_EVENTS, JsonRefused, event_type_for, json_envelope
 from distsync.partners.x12_in import Appender
 from distsync.runtime.intake import PayloadTooLarge
 from distsync.telemetry import get_logger
 
 __all__ = ["DOCUMENT_EVENTS", "PROBLEM_TYPE", "JsonInboundServices", "inbound_json_router"]
-
-DOCUMENT_EVENTS: Mapping[str, str] = MappingProxyType(
-    {
-        "po_ack": "po_ack.received",
-        "asn": "asn.received",
-        "invoice": "invoice.received",
-        "receipt": "receipt.recorded",
-        "sales_order": "sales_order.received",
-        "shipment_confirmation": "shipment.confirmed",
-        "inventory_snapshot": "inventory.snapshot_received",
-        "inventory_adjustment": "inventory.adjusted",
-    }
-)
-"""The document types taken as JSON from partners, and the event each becomes."""
 
 PROBLEM_TYPE = "application/problem+json"
 MAX_LISTED_ERRORS = 20
@@ -129,14 +109,6 @@ class JsonInboundServices(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
 
 
-class _Refused(Exception):
-    """A request refused before anything is stored: its status, code, detail and extras."""
-
-    def __init__(self, status: int, error: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.error, self.detail, self.extra = status, error, detail, extra
-
-
 def inbound_json_router(services: JsonInboundServices) -> APIRouter:
     """The JSON inbound route; ``services`` is read per request, not when the app is made."""
     router = APIRouter(prefix="/v1/inbound", tags=["inbound"])
@@ -173,11 +145,11 @@ async def _receive(
 ) -> Response:
     landscape = services.landscape
     try:
-        event_type = _event_type(landscape, partner, document_type)
+        event_type = event_type_for(landscape, partner, document_type)
         body = await _read(request, landscape.runtime.max_payload_bytes, document_type, partner)
-        envelope = _envelope(partner, document_type, event_type, body, services.clock())
+        envelope = json_envelope(partner, document_type, event_type, body, services.clock())
         result = await services.intake.accept([envelope])
-    except _Refused as exc:
+    except JsonRefused as exc:
         return _problem(exc.status, exc.error, exc.detail, partner, document_type, **exc.extra)
     except DistsyncError as exc:
         return _taxonomy_problem(exc, partner, document_type)
@@ -195,28 +167,6 @@ async def _receive(
     )
     body = orjson.dumps({"event_id": answer.event_id, "duplicate": answer.duplicate})
     return Response(body, status_code=202, media_type="application/json")
-
-
-def _event_type(landscape: Landscape, partner: str, document_type: str) -> str:
-    declared = landscape.partners.get(partner)
-    if declared is None:
-        raise _Refused(404, "unknown_partner", f"the landscape declares no partner {partner!r}")
-    event_type = DOCUMENT_EVENTS.get(document_type)
-    if event_type is None:
-        raise _Refused(
-            404,
-            "unknown_document_type",
-            f"no document type {document_type!r} is taken as JSON from partners "
-            f"(known: {', '.join(DOCUMENT_EVENTS)})",
-        )
-    if f"json-{document_type}" not in declared.sends:
-        raise _Refused(
-            403,
-            "not_declared",
-            f"{partner} is not declared to send json-{document_type} "
-            f"(partners.{partner}.sends: {', '.join(declared.sends) or 'nothing'})",
-        )
-    return event_type
 
 
 async def _read(request: Request, limit: int, document_type: str, partner: str) -> bytes:
@@ -239,55 +189,6 @@ def _too_large(size: str, limit: int, document_type: str, partner: str) -> Paylo
         f"receiving {document_type} from {partner}: {size} is over the limit of {limit:,} "
         "bytes (runtime.max_payload_bytes)"
     )
-
-
-def _envelope(
-    partner: str, document_type: str, event_type: str, body: bytes, now: datetime
-) -> Envelope:
-    spec = spec_for_event(event_type)
-    document = _document(partner, document_type, event_type, body)
-    assert isinstance(document, Document)  # every DOCUMENT_EVENTS model is one
-    payload = document.model_dump(mode="json")
-    number = document.document_number()
-    canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
-    digest = hashlib.sha256(canonical).hexdigest()[:16]
-    partition, correlation = document_keys(partner, event_type, document)
-    return Envelope(
-        type=event_type,
-        schema_version=spec.version,
-        source_system=f"partner:{partner}",
-        partner=partner,
-        correlation_id=correlation,
-        idempotency_key=f"json:{partner}:{document_type}:{number}:{digest}",
-        partition_key=partition,
-        occurred_at=now,
-        received_at=now,
-        payload=payload,
-    )
-
-
-def _document(partner: str, document_type: str, event_type: str, body: bytes) -> BaseModel:
-    action = f"receiving {document_type} from {partner}"
-    try:
-        return validate_document(event_type, body)
-    except MalformedDocument as exc:
-        raise _Refused(422, "malformed_document", f"{action}: {exc}") from exc
-    except SchemaViolation as exc:
-        errors = _field_errors(spec_for_event(event_type).model, body)
-        raise _Refused(422, "schema_violation", f"{action}: {exc}", errors=errors) from exc
-
-
-def _field_errors(model: type[BaseModel], body: bytes) -> list[dict[str, str]]:
-    """Each failing field (``lines.0.quantity.value``) with its message."""
-    try:
-        model.model_validate_json(body, strict=True)
-    except ValidationError as exc:
-        found = exc.errors(include_url=False, include_input=False)[:MAX_LISTED_ERRORS]
-        return [
-            {"field": ".".join(str(part) for part in e["loc"]) or "(document)", "message": e["msg"]}
-            for e in found
-        ]
-    return []
 
 
 def _taxonomy_problem(exc: DistsyncError, partner: str, document_type: str) -> Response:

@@ -45,7 +45,7 @@ from typing import Protocol
 
 import orjson
 
-from distsync.config import Channel, Landscape, SystemConfig
+from distsync.config import Channel, Landscape, Partner, SystemConfig
 from distsync.errors import ConfigError, SchemaViolation
 from distsync.model.envelope import Envelope
 from distsync.partners import acks, x12_out
@@ -271,6 +271,8 @@ def build_channels(
         channel = partner.channel
         if channel is None or destination(name) in skip:
             continue
+        if partner.x12 is None and _drops_json_only(partner):
+            continue  # its folder is read by the inbox; nothing is sent to it yet
         if partner.x12 is None:
             raise ConfigError(
                 f"partners.{name}.channel: only X12 partners have a channel yet; give {name} "
@@ -326,3 +328,13 @@ def _remote_id(answer: HttpAnswer) -> str | None:
 
 def _replayed(answer: HttpAnswer) -> bool:
     return (answer.header("idempotent-replayed") or "").strip().lower() == "true"
+
+
+def _drops_json_only(partner: Partner) -> bool:
+    """A partner without X12 that drops JSON documents into a directory channel."""
+    channel = partner.channel
+    return (
+        channel is not None
+        and channel.transport == "directory"
+        and any(d.startswith("json-") for d in partner.sends)
+    )

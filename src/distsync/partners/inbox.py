@@ -16,6 +16,13 @@ file that could not be stored now (a retryable error) is put back for the next
 round; so is one that hit an unexpected error, or whose acknowledgement could
 not be written, and that error is raised (the job backs off).
 
+A ``*.json`` file (every file, for a partner without an X12 identity) is a
+canonical document (``partners/json_in.py``, as ``POST
+/v1/inbound/{partner}/{document_type}`` takes it): its name starts with its
+document type (``asn_0042.json``), the partner must declare
+``json-<document_type>``; it is archived once stored, or rejected with a
+note naming each failing field. No acknowledgement is written for it.
+
 Each step is logged with ``action`` ``inbox.file_taken``, ``inbox.file_archived``,
 ``inbox.file_rejected``, ``inbox.file_released`` or ``inbox.files_recovered``.
 
@@ -35,6 +42,7 @@ from pathlib import Path
 
 from distsync.config import Landscape
 from distsync.errors import PermanentError, RetryableError
+from distsync.partners.json_in import DOCUMENT_EVENTS, JsonInbound, JsonRefused, document_type_of
 from distsync.partners.x12_in import X12Inbound
 from distsync.partners.x12_in_checks import InterchangeRefused
 from distsync.telemetry import get_logger
@@ -73,11 +81,12 @@ class InboxFolders:
 
 
 def directory_partners(landscape: Landscape) -> dict[str, Path]:
-    """Partner name → channel folder, for every X12 partner on a ``directory`` channel."""
+    """Partner name → channel folder, for every partner on a ``directory`` channel that sends
+    X12 (it has an ``x12`` identity) or JSON (``json-<type>`` in its ``sends``)."""
     return {
         name: Path(partner.channel.path)
         for name, partner in landscape.partners.items()
-        if partner.x12 is not None
+        if (partner.x12 is not None or any(d.startswith("json-") for d in partner.sends))
         and partner.channel is not None
         and partner.channel.transport == "directory"
         and partner.channel.path is not None
@@ -100,9 +109,13 @@ class FolderReceiver:
         min_age_seconds: float = 2.0,
         folders: InboxFolders = InboxFolders(),
         stuck_seconds: float = STUCK_SECONDS,
+        json: JsonInbound | None = None,
+        x12: bool = True,
     ) -> None:
         self.partner = partner
         self._inbound = inbound
+        self._json = json
+        self._x12 = x12
         self._stuck_seconds = stuck_seconds
         self._inbox = DirectoryInbox(
             folder / INBOUND_FOLDER,
@@ -119,10 +132,16 @@ class FolderReceiver:
         claimed = await asyncio.to_thread(
             _recover_and_claim, self._inbox, self.partner, limit, self._stuck_seconds
         )
-        return [
-            await _one(self._inbound, self.partner, self._inbox, self._answers, item)
-            for item in claimed
-        ]
+        outcomes = []
+        for item in claimed:
+            as_json = item.name.lower().endswith(".json") or not self._x12
+            if self._json is not None and as_json:
+                outcomes.append(await _one_json(self._json, self.partner, self._inbox, item))
+            else:
+                outcomes.append(
+                    await _one(self._inbound, self.partner, self._inbox, self._answers, item)
+                )
+        return outcomes
 
 
 async def receive_folder(
@@ -187,6 +206,44 @@ async def _one(
     await asyncio.to_thread(inbox.done, item)
     detail = f"{len(received.appended)} appended, {len(received.rejected)} sets refused"
     return _logged(FileOutcome(item.name, "done", detail), partner, "archived")
+
+
+async def _one_json(
+    json_in: JsonInbound, partner: str, inbox: DirectoryInbox, item: ClaimedFile
+) -> FileOutcome:
+    """A dropped JSON document: stored as the JSON route stores it, or rejected with a note."""
+    try:
+        document_type = document_type_of(item.name)
+        if document_type is None:
+            known = ", ".join(f"{t}_..." for t in DOCUMENT_EVENTS)
+            raise PermanentError(
+                f"receiving {item.name} from {partner}: a JSON file's name starts with its "
+                f"document type ({known})"
+            )
+        data = await asyncio.to_thread(item.read)
+        taken = await json_in.receive(data, partner=partner, document_type=document_type)
+    except RetryableError as exc:
+        await asyncio.to_thread(inbox.release, item)
+        return _logged(FileOutcome(item.name, "retry", str(exc)), partner, "released")
+    except (JsonRefused, PermanentError) as exc:
+        reason = _reason_note(item.name, partner, _as_permanent(exc), inbox.folder)
+        await asyncio.to_thread(inbox.failed, item, reason)
+        return _logged(FileOutcome(item.name, "failed", reason), partner, "rejected")
+    except Exception:
+        await asyncio.to_thread(inbox.release, item)
+        raise
+    await asyncio.to_thread(inbox.done, item)
+    detail = f"duplicate of {taken.event_id}" if taken.duplicate else f"stored as {taken.event_id}"
+    return _logged(FileOutcome(item.name, "done", detail), partner, "archived")
+
+
+def _as_permanent(exc: JsonRefused | PermanentError) -> PermanentError:
+    if isinstance(exc, PermanentError):
+        return exc
+    fields = exc.extra.get("errors") or []
+    missing = [f"{e['field']}: {e['message']}" for e in fields]
+    missing = [problem for problem in missing if problem not in exc.detail]
+    return PermanentError(exc.detail + (f" ({'; '.join(missing)})" if missing else ""))
 
 
 async def _acknowledge(
