@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
@@ -34,6 +33,7 @@ from distsync.model.examples import (
 )
 from distsync.runtime.ports import EventFilter, StoredEvent
 from distsync.testing_http import loopback_listener
+from tests.integration.problem_answers import assert_problem
 from tests.integration.x12_partner_files import landscape
 
 DOCUMENTS = EventFilter(
@@ -102,18 +102,6 @@ def as_json(document: Document) -> bytes:
 def content_hash(document: Document) -> str:
     canonical = orjson.dumps(document.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()[:16]
-
-
-def assert_problem(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"], body["type"]) == (
-        status,
-        error,
-        f"urn:distsync:problem:{error}",
-    )
-    return body
 
 
 async def test_an_acknowledgement_is_appended_with_the_partners_keys(api: Api) -> None:

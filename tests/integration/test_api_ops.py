@@ -11,31 +11,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from distsync.api.ops import ops_router
 from distsync.runtime.ports import RecordStatus, ReplaySelection
 from tests.integration.ops_world import SECRET, SECRET_VARIABLE, Api, serving
+from tests.integration.problem_answers import assert_problem
 
 
 @pytest.fixture
 async def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Api]:
     async with serving(tmp_path, monkeypatch, lambda s: [ops_router(s)]) as served:
         yield served
-
-
-def problem_of(response: Any, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["error"], body["type"]) == (
-        status,
-        error,
-        f"urn:distsync:problem:{error}",
-    )
-    return body
 
 
 async def test_messages_are_listed_newest_first_with_a_link_to_the_next_page(api: Api) -> None:
@@ -77,7 +65,7 @@ async def test_one_message_shows_payload_attempts_and_where_it_stands(api: Api) 
 
 
 async def test_a_missing_message_is_a_problem_naming_it(api: Api) -> None:
-    body = problem_of(await api.get("/ops/messages/no-such-id", "ops"), 404, "not_found")
+    body = assert_problem(await api.get("/ops/messages/no-such-id", "ops"), 404, "not_found")
     assert "no-such-id" in body["detail"]
 
 
@@ -105,7 +93,7 @@ async def test_replaying_a_dead_letter_requeues_it_and_audits_the_caller(api: Ap
     assert (entry.actor, entry.reason, entry.count) == ("ops-console", "acme reset the password", 1)
     (again,) = await api.services.backend.claim("ops-test", consumer="t", limit=5, lease_seconds=5)
     assert again.envelope.event_id == api.records.events["acme"][1]
-    problem_of(await api.post(path, "ops", {"reason": "again"}), 409, "not_open")
+    assert_problem(await api.post(path, "ops", {"reason": "again"}), 409, "not_open")
 
 
 async def test_replay_needs_a_reason_and_the_replay_scope(api: Api) -> None:
@@ -128,12 +116,12 @@ async def test_replay_by_filter_counts_on_a_dry_run_and_replays_otherwise(api: A
 
 
 async def test_replay_by_filter_refuses_a_selection_of_nothing(api: Api) -> None:
-    body = problem_of(
+    body = assert_problem(
         await api.post("/ops/replay", "ops", {"reason": "all"}), 422, "invalid_selection"
     )
     assert "nothing selected" in body["detail"]
     wrong = {"source": "messages", "reason_code": "unknown_sku", "reason": "x"}
-    problem_of(await api.post("/ops/replay", "ops", wrong), 422, "invalid_selection")
+    assert_problem(await api.post("/ops/replay", "ops", wrong), 422, "invalid_selection")
 
 
 async def test_replay_of_messages_creates_deliveries_for_the_selected_events(api: Api) -> None:
@@ -168,7 +156,7 @@ async def test_resolving_an_exception_closes_it_once(api: Api) -> None:
         "resolved", "map_sku", "ops-console",
     )  # fmt: skip
     assert body["actions"] == []
-    problem_of(await api.post(path, "ops", chosen), 409, "not_open")
+    assert_problem(await api.post(path, "ops", chosen), 409, "not_open")
     record = await api.services.backend.exception(exception_id)
     assert record is not None
     assert record.status == RecordStatus.RESOLVED
@@ -179,7 +167,7 @@ async def test_an_action_the_exception_does_not_offer_is_refused_naming_the_offe
 ) -> None:
     path = f"/ops/exceptions/{api.records.exceptions['acme']}/resolve"
     wrong = {"action": "accept", "reason": "fine"}
-    body = problem_of(await api.post(path, "ops", wrong), 422, "unknown_action")
+    body = assert_problem(await api.post(path, "ops", wrong), 422, "unknown_action")
     assert body["allowed"] == ["map_sku", "replay", "discard"]
     assert "'accept'" in body["detail"]
     assert "map_sku" in body["detail"]
@@ -201,7 +189,7 @@ async def test_partners_show_identities_and_channel_but_never_a_secret(api: Api)
     assert SECRET not in answer.text
     assert "inline-pass" not in answer.text
     assert (body["messages"], body["dead_letters_open"], body["exceptions_open"]) == (3, 1, 1)
-    problem_of(await api.get("/ops/partners/initech", "ops"), 404, "not_found")
+    assert_problem(await api.get("/ops/partners/initech", "ops"), 404, "not_found")
 
 
 async def test_kpis_give_backlog_failures_by_reason_and_volume(api: Api) -> None:

@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 from email.utils import unquote
 from typing import Protocol
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 
+from distsync.api.inbound import InboundServices
 from distsync.config import Landscape
 from distsync.errors import DistsyncError, PermanentError, Rejected, RetryableError
 from distsync.partners.as2_acks import AckDocuments, AckOutbox, record_pending
@@ -55,7 +55,7 @@ from distsync.partners.channel_as2 import (
     partner_profile,
     record_async_mdn,
 )
-from distsync.partners.x12_in import Appender, InboundLog, X12Inbound
+from distsync.partners.x12_in import InboundLog, X12Inbound
 from distsync.redaction import redact
 from distsync.telemetry import get_logger
 from distsync.transports import as2
@@ -74,20 +74,11 @@ class As2Backend(InboundLog, AckDocuments, Protocol):
     """The backend as AS2 needs it: counters, log reads and documents."""
 
 
-class As2Services(Protocol):
+class As2Services(InboundServices, Protocol):
     """What the AS2 route needs of the services (``bootstrap.Services`` fits)."""
 
     @property
-    def landscape(self) -> Landscape: ...
-
-    @property
     def backend(self) -> As2Backend: ...
-
-    @property
-    def intake(self) -> Appender: ...
-
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
 
 
 def as2_router(services: As2Services) -> APIRouter:
